@@ -1,0 +1,1 @@
+"""Reusable Pulumi components for the catalog patterns."""

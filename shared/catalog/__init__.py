@@ -1,0 +1,1 @@
+"""The catalog tooling: CLI, metadata schema, packaging, embedded AWS, engine runners, policies."""
