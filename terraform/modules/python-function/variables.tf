@@ -1,0 +1,170 @@
+variable "function_name" {
+  description = "Name of the Lambda function; also names its log group (/aws/lambda/<name>) and execution role."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.function_name))
+    error_message = "function_name must be 1-64 characters of letters, digits, hyphens and underscores."
+  }
+}
+
+variable "description" {
+  description = "Description of the function shown in the Lambda console."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = length(var.description) <= 256
+    error_message = "description must be at most 256 characters."
+  }
+}
+
+variable "handler" {
+  description = "Python handler, '<module path>.<function>' inside the zip, e.g. 'my_pkg.functions.do_thing.handler'."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$", var.handler)) && length(var.handler) <= 128
+    error_message = "handler must be a dotted Python path ending in the handler function name (at most 128 characters), e.g. 'pkg.functions.fn.handler'."
+  }
+}
+
+variable "filename" {
+  description = "Path to the prebuilt deployment zip (the catalog builds zips itself; the archive provider is not used)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.filename, ".zip")
+    error_message = "filename must point to a .zip file."
+  }
+
+  validation {
+    condition     = fileexists(var.filename)
+    error_message = "filename does not exist: build the function zips first (catalog build <pattern>)."
+  }
+}
+
+variable "runtime" {
+  description = "Lambda Python runtime."
+  type        = string
+  default     = "python3.13"
+
+  validation {
+    condition     = contains(["python3.11", "python3.12", "python3.13"], var.runtime)
+    error_message = "runtime must be one of python3.11, python3.12, python3.13."
+  }
+}
+
+variable "architectures" {
+  description = "Instruction set architecture of the function: exactly one of x86_64 or arm64 (must match the wheels in the zip)."
+  type        = list(string)
+  default     = ["x86_64"]
+
+  validation {
+    condition     = length(var.architectures) == 1 && alltrue([for a in var.architectures : contains(["x86_64", "arm64"], a)])
+    error_message = "architectures must be a single-element list: [\"x86_64\"] or [\"arm64\"]."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory in MB (128-10240)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number between 128 and 10240 (MB)."
+  }
+}
+
+variable "timeout" {
+  description = "Function timeout in seconds (1-900)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds between 1 and 900."
+  }
+}
+
+variable "environment_variables" {
+  description = "Environment variables of the function."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.environment_variables) : can(regex("^[A-Za-z][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_")])
+    error_message = "environment variable names must start with a letter, contain only letters, digits and underscores, and must not use the reserved AWS_ prefix."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's log group in days; one of the values CloudWatch Logs accepts."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the CloudWatch Logs retention values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "log_format" {
+  description = "Log format of the function: JSON (structured, default) or Text."
+  type        = string
+  default     = "JSON"
+
+  validation {
+    condition     = contains(["JSON", "Text"], var.log_format)
+    error_message = "log_format must be JSON or Text."
+  }
+}
+
+variable "policy_statements" {
+  description = "Extra Allow statements for the execution role (least privilege: name actions and resources explicitly). sid: letters and digits only, unique."
+  type = list(object({
+    sid       = string
+    actions   = list(string)
+    resources = list(string)
+  }))
+  default = []
+
+  validation {
+    condition = alltrue(flatten([
+      for s in var.policy_statements : [
+        for a in s.actions : a != "*" && !can(regex("^[A-Za-z0-9-]+:\\*$", a))
+      ]
+    ]))
+    error_message = "policy_statements must not grant \"*\" or \"<service>:*\" actions: list the actions the function needs."
+  }
+
+  validation {
+    condition     = alltrue([for s in var.policy_statements : length(s.actions) > 0 && length(s.resources) > 0])
+    error_message = "every policy statement needs at least one action and one resource."
+  }
+
+  validation {
+    condition = alltrue([for s in var.policy_statements : can(regex("^[A-Za-z0-9]+$", s.sid)) && s.sid != "WriteOwnLogGroup"]) && (
+      length(distinct([for s in var.policy_statements : s.sid])) == length(var.policy_statements)
+    )
+    error_message = "policy statement sids must be non-empty, letters and digits only, unique, and not \"WriteOwnLogGroup\" (used by the module)."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Reserved concurrency of the function; -1 means unreserved, 0 throttles it."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.reserved_concurrent_executions >= -1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions
+    error_message = "reserved_concurrent_executions must be a whole number >= -1."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource of the module."
+  type        = map(string)
+  default     = {}
+}
