@@ -1,0 +1,285 @@
+"""Metadata and README checks, shared by `catalog validate`, the shared suite and `catalog review`."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+SCHEMA_DIR = Path(__file__).with_name("schema")
+PUBLIC_SCHEMA = "public-pattern.schema.json"
+CATALOG_SCHEMA = "catalog-pattern.schema.json"
+README_SECTIONS = ("Requirements", "Deployment Instructions", "How it works", "Testing", "Cleanup")
+# Programs a README command may start with; anything else must be a file in the repository.
+KNOWN_PROGRAMS = frozenset(
+    {
+        "catalog",
+        "terraform",
+        "pulumi",
+        "cd",
+        "curl",
+        "aws",
+        "export",
+        "git",
+        "python",
+        "python3",
+        "pip",
+        "jq",
+        "cat",
+        "echo",
+        "unset",
+        "source",
+        "bash",
+        "sh",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str  # stable id, e.g. "metadata.schema"; the review rules map these
+    file: Path
+    line: int | None
+    message: str
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    schemas = {p.name: json.loads(p.read_text()) for p in SCHEMA_DIR.glob("*.schema.json")}
+    registry: Registry = Registry().with_resources(
+        (key, Resource.from_contents(value)) for key, value in schemas.items()
+    )
+    return Draft202012Validator(schemas[name], registry=registry)
+
+
+def _line_of(text: str, key: str) -> int | None:
+    match = re.search(rf'"{re.escape(key)}"\s*:', text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def schema_problems(data: Any, text: str, path: Path, schema: str) -> list[Problem]:
+    problems = []
+    for error in sorted(_validator(schema).iter_errors(data), key=lambda e: list(e.path)):
+        where = "/".join(str(p) for p in error.path) or "(root)"
+        key = next((str(p) for p in reversed(error.path) if isinstance(p, str)), None)
+        problems.append(
+            Problem(
+                "metadata.schema",
+                path,
+                _line_of(text, key) if key else 1,
+                f"{where}: {error.message} ({schema})",
+            )
+        )
+    return problems
+
+
+def validate_metadata(path: Path, *, schema: str = CATALOG_SCHEMA) -> list[Problem]:
+    """Schema, cross-field and on-disk checks of one metadata file (its folder is the pattern)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return [Problem("metadata.missing", path, None, "metadata file is missing")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Problem("metadata.unreadable", path, None, f"cannot read metadata: {exc}")]
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [Problem("metadata.invalid-json", path, exc.lineno, f"invalid JSON: {exc.msg}")]
+    problems = schema_problems(data, text, path, schema)
+    if not isinstance(data, dict):
+        return problems
+    template = (
+        data.get("gitHub", {}).get("template", {}) if isinstance(data.get("gitHub"), dict) else {}
+    )
+    folder, template_file = template.get("projectFolder"), template.get("templateFile")
+    if isinstance(folder, str) and isinstance(template_file, str):
+        if folder and folder in template_file:
+            problems.append(
+                Problem(
+                    "metadata.template-path",
+                    path,
+                    _line_of(text, "templateFile"),
+                    f"templateFile {template_file!r} must not contain projectFolder {folder!r}",
+                )
+            )
+    pattern_dir = path.parent
+    # Only a folder in patterns/ is a pattern; the model at the top describes none.
+    if isinstance(folder, str) and pattern_dir.parent.name == "patterns":
+        if folder != pattern_dir.name:
+            kind = (
+                "differs only in case from"
+                if folder.lower() == pattern_dir.name.lower()
+                else "differs from"
+            )
+            problems.append(
+                Problem(
+                    "metadata.folder-mismatch",
+                    path,
+                    _line_of(text, "projectFolder"),
+                    f"projectFolder {folder!r} {kind} the folder name {pattern_dir.name!r}",
+                )
+            )
+    if pattern_dir.parent.name == "patterns":
+        files = [template_file] + [
+            v.get("templateFile")
+            for v in (data.get("variants") or {}).values()
+            if isinstance(v, dict)
+        ]
+        for name in files:
+            if isinstance(name, str) and name and not (pattern_dir / name).is_file():
+                problems.append(
+                    Problem(
+                        "metadata.template-missing",
+                        path,
+                        _line_of(text, "templateFile"),
+                        f"templateFile {name!r} does not exist in {pattern_dir.name}/",
+                    )
+                )
+    return problems
+
+
+def readme_sections(text: str) -> list[str]:
+    return [m.group(1).strip() for m in re.finditer(r"^#{2,3}\s+(.+?)\s*#*$", text, re.MULTILINE)]
+
+
+def check_readme(path: Path, repo_root: Path | None = None) -> list[Problem]:
+    """The five standard sections, both engines, a Mermaid diagram, and commands that exist."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return [Problem("docs.readme-missing", path, None, "README.md is missing")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Problem("docs.readme-unreadable", path, None, f"cannot read README: {exc}")]
+    problems = []
+    found = {s.lower() for s in readme_sections(text)}
+    for section in README_SECTIONS:
+        if section.lower() not in found:
+            problems.append(
+                Problem("docs.missing-section", path, None, f"README has no '## {section}' section")
+            )
+    deploy = _section_text(text, "Deployment Instructions")
+    for engine in ("Pulumi", "Terraform"):
+        if deploy is not None and engine not in deploy:
+            problems.append(
+                Problem(
+                    "docs.missing-engine",
+                    path,
+                    _line_of_text(text, "Deployment Instructions"),
+                    f"Deployment Instructions do not cover {engine}",
+                )
+            )
+    how = _section_text(text, "How it works")
+    if how is not None and "```mermaid" not in how:
+        problems.append(
+            Problem(
+                "docs.missing-diagram",
+                path,
+                _line_of_text(text, "How it works"),
+                "How it works has no Mermaid diagram",
+            )
+        )
+    problems += command_problems(path, text, repo_root)
+    return problems
+
+
+def _line_of_text(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else None
+
+
+def _section_text(text: str, title: str) -> str | None:
+    match = re.search(
+        rf"^##\s+{re.escape(title)}\s*$(.*?)(?=^##\s|\Z)",
+        text,
+        re.MULTILINE | re.DOTALL | re.IGNORECASE,
+    )
+    return match.group(1) if match else None
+
+
+def shell_commands(text: str) -> list[tuple[int, str]]:
+    """(line, command) for every command line in bash/sh/shell fenced blocks."""
+    commands, fence, lang = [], False, ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            fence, lang = (not fence), stripped[3:].strip().lower()
+            continue
+        if (
+            fence
+            and lang in ("bash", "sh", "shell", "console")
+            and stripped
+            and not stripped.startswith("#")
+        ):
+            commands.append((number, stripped.removeprefix("$ ")))
+    return commands
+
+
+def command_problems(path: Path, text: str, repo_root: Path | None) -> list[Problem]:
+    from .cli import SUBCOMMANDS  # the CLI owns its command list
+
+    problems = []
+    bases = [path.parent] + ([repo_root] if repo_root else [])
+    cwd = path.parent
+    for line, command in shell_commands(text):
+        try:
+            words = shlex.split(command, comments=True)
+        except ValueError:
+            continue
+        for part in _split_commands(words):
+            program = part[0]
+            if program.endswith("/catalog") or program == "catalog":
+                if len(part) > 1 and part[1] not in SUBCOMMANDS:
+                    problems.append(
+                        Problem(
+                            "docs.bad-command",
+                            path,
+                            line,
+                            f"`{command}`: catalog has no subcommand {part[1]!r}",
+                        )
+                    )
+                if program != "catalog" and not any((b / program).is_file() for b in bases):
+                    problems.append(
+                        Problem(
+                            "docs.bad-command", path, line, f"`{command}`: {program} does not exist"
+                        )
+                    )
+            elif program == "cd" and len(part) > 1 and not part[1].startswith(("$", "~", "-")):
+                target = next((b / part[1] for b in [cwd, *bases] if (b / part[1]).is_dir()), None)
+                if target is None:
+                    problems.append(
+                        Problem("docs.bad-command", path, line, f"`{command}`: no folder {part[1]}")
+                    )
+                else:
+                    cwd = target.resolve()
+            elif program not in KNOWN_PROGRAMS and "=" not in program:
+                if not any((b / program).is_file() for b in [cwd, *bases]):
+                    problems.append(
+                        Problem(
+                            "docs.bad-command",
+                            path,
+                            line,
+                            f"`{command}`: {program} is neither a known tool nor a file here",
+                        )
+                    )
+    return problems
+
+
+def _split_commands(words: list[str]) -> list[list[str]]:
+    parts, current = [], []
+    for word in words:
+        if word in ("&&", "||", ";", "|"):
+            if current:
+                parts.append(current)
+            current = []
+        else:
+            current.append(word)
+    if current:
+        parts.append(current)
+    return parts

@@ -1,0 +1,238 @@
+"""Deterministic Lambda packages, one zip per function, shared by Pulumi, Terraform and the CLI.
+
+The layout (shared/README.md): `src/<package>/functions/<fn>.py` is a
+function, the rest of `src/<package>/` is code the functions share, `src/requirements.txt` lists the
+third-party packages installed for the Lambda platform.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+LAMBDA_RUNTIME = "python3.13"
+LAMBDA_PYTHON_VERSION = "3.13"
+LAMBDA_PLATFORM = "x86_64-manylinux2014"
+# Fixed metadata so that the same sources always give byte-identical archives.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_SKIPPED_DIRS = {"__pycache__", "bin"}  # bin/: console scripts carry the builder's interpreter path
+_SKIPPED_SUFFIXES = (".pyc", ".pyo")
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class PackagingError(Exception):
+    """A pattern's sources cannot be packaged; the message says why."""
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function of a pattern, derived from `src/<package>/functions/<module>.py`."""
+
+    name: str  # charge-payment
+    package: str  # sfn_saga
+    module: str  # charge_payment
+
+    @property
+    def handler(self) -> str:
+        return f"{self.package}.functions.{self.module}.handler"
+
+    @property
+    def zip_name(self) -> str:
+        return f"{self.name}.zip"
+
+
+def find_package(src_dir: Path) -> Path:
+    """The pattern's single code package: the folder in src/ that has a `functions/` package."""
+    candidates = (
+        sorted(
+            p
+            for p in src_dir.iterdir()
+            if (p / "__init__.py").is_file() and (p / "functions").is_dir()
+        )
+        if src_dir.is_dir()
+        else []
+    )
+    if len(candidates) != 1:
+        found = ", ".join(p.name for p in candidates) or "none"
+        raise PackagingError(
+            f"{src_dir}: expected exactly one package with a functions/ folder, found {found}"
+        )
+    return candidates[0]
+
+
+def function_specs(pattern_dir: Path) -> list[FunctionSpec]:
+    package = find_package(pattern_dir / "src")
+    modules = sorted(p.stem for p in (package / "functions").glob("*.py") if p.stem != "__init__")
+    if not modules:
+        raise PackagingError(f"{package}/functions: no function modules")
+    return [FunctionSpec(m.replace("_", "-"), package.name, m) for m in modules]
+
+
+def render_template(text: str, values: Mapping[str, str]) -> str:
+    """Replace `${Name}` like Terraform's templatefile does; a missing value is an error."""
+
+    def substitute(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in values:
+            raise PackagingError(f"template placeholder ${{{key}}} has no value")
+        return values[key]
+
+    return _PLACEHOLDER.sub(substitute, text)
+
+
+def build_pattern(pattern_dir: Path, out_dir: Path | None = None) -> dict[str, Path]:
+    """Build `<out_dir>/<function>.zip` for every function; returns function name -> zip path."""
+    pattern_dir = pattern_dir.resolve()
+    out_dir = (out_dir or pattern_dir / "build").resolve()
+    specs = function_specs(pattern_dir)
+    package = find_package(pattern_dir / "src")
+    deps = install_requirements(pattern_dir / "src" / "requirements.txt")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    built: dict[str, Path] = {}
+    for spec in specs:
+        entries = list(_tree_entries(deps, "")) if deps else []
+        entries += [
+            (arc, path)
+            for arc, path in _tree_entries(package, package.name)
+            if not _is_other_function(arc, spec)
+        ]
+        target = out_dir / spec.zip_name
+        write_deterministic_zip(target, entries)
+        built[spec.name] = target
+    return built
+
+
+def _is_other_function(arcname: str, spec: FunctionSpec) -> bool:
+    prefix = f"{spec.package}/functions/"
+    if not arcname.startswith(prefix):
+        return False
+    rest = arcname[len(prefix) :]
+    return rest not in ("__init__.py", f"{spec.module}.py")
+
+
+def _tree_entries(root: Path, prefix: str) -> Iterator[tuple[str, Path]]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
+        for filename in sorted(filenames):
+            if filename.endswith(_SKIPPED_SUFFIXES):
+                continue
+            path = Path(dirpath) / filename
+            rel = path.relative_to(root).as_posix()
+            yield (f"{prefix}/{rel}" if prefix else rel), path
+
+
+def write_deterministic_zip(target: Path, entries: list[tuple[str, Path]]) -> None:
+    """Sorted entries, fixed timestamps and permissions: same inputs, same bytes."""
+    tmp = target.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for arcname, path in sorted(entries):
+            info = zipfile.ZipInfo(arcname, date_time=_ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, whatever the build host is
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+    tmp.replace(target)
+
+
+def install_requirements(requirements: Path) -> Path | None:
+    """Install requirements for the Lambda platform once per content hash (None: nothing to add)."""
+    if not requirements.is_file():
+        return None
+    lines = [
+        line.strip()
+        for line in requirements.read_text().splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    if not lines:
+        return None
+    key = hashlib.sha256(
+        "\n".join([LAMBDA_PYTHON_VERSION, LAMBDA_PLATFORM, *lines]).encode()
+    ).hexdigest()[:16]
+    cache = _cache_root() / "lambda-deps" / key
+    if (cache / ".complete").is_file():
+        return cache
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="deps-", dir=cache.parent))
+    try:
+        _run_installer(requirements, staging)
+        (staging / ".complete").write_text(key)
+        try:
+            staging.rename(cache)
+        except OSError:
+            # A concurrent build finished first; its result is identical.
+            if not (cache / ".complete").is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return cache
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("CATALOG_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
+        "serverless-pattern-catalog",
+    )
+    return Path(base)
+
+
+def _run_installer(requirements: Path, target: Path) -> None:
+    """Prefer uv (fast, cross-platform resolution); fall back to pip with the same constraints."""
+    uv = shutil.which("uv") or _project_uv()
+    if uv:
+        cmd = [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--no-config",
+            "--target",
+            str(target),
+            "--python-version",
+            LAMBDA_PYTHON_VERSION,
+            "--python-platform",
+            LAMBDA_PLATFORM,
+            "--only-binary",
+            ":all:",
+            "--no-compile",
+            "-r",
+            str(requirements),
+        ]
+    else:
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--target",
+            str(target),
+            "--python-version",
+            LAMBDA_PYTHON_VERSION,
+            "--platform",
+            "manylinux2014_x86_64",
+            "--implementation",
+            "cp",
+            "--only-binary=:all:",
+            "--no-compile",
+            "-r",
+            str(requirements),
+        ]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PackagingError(
+            f"installing {requirements} for {LAMBDA_RUNTIME} failed:\n{result.stderr.strip()}"
+        )
+
+
+def _project_uv() -> str | None:
+    candidate = Path(__file__).resolve().parents[2] / ".tools" / "uv" / "bin" / "uv"
+    return str(candidate) if candidate.is_file() else None
