@@ -1,0 +1,211 @@
+"""The catalog's policies as plain functions over `catalog.resources.Resource` lists.
+
+The shared test suite and `catalog review` call these same functions, for every engine.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .resources import Resource
+
+# The only values CloudWatch Logs accepts (days); a range check would let 10 or 200 through.
+ALLOWED_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+LOG_GROUP = "aws_cloudwatch_log_group"
+LOGGED_KINDS = ("aws_lambda_function", "aws_sfn_state_machine")
+# Kinds that hold data; deletion protection on them must be off by default.
+STATEFUL_PROTECTION = {
+    "aws_dynamodb_table": "deletion_protection_enabled",
+    "aws_db_instance": "deletion_protection",
+    "aws_rds_cluster": "deletion_protection",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str  # log-retention | removal-policy | parity
+    address: str
+    message: str
+    hint: str
+    file: Path | None = None
+    line: int | None = None
+
+
+def retention_of(group: Resource) -> int | None:
+    value = group.prop("retention_in_days")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def find_log_group(resource: Resource, groups: Sequence[Resource]) -> Resource | None:
+    """The log group a function or state machine writes to, by value, by reference, or by default name."""
+    if resource.kind == "aws_lambda_function":
+        explicit = resource.prop("logging_config", "log_group")
+        attribute = "logging_config"
+        name = resource.prop("function_name")
+        default = f"/aws/lambda/{name}" if isinstance(name, str) else None
+    else:
+        explicit = resource.prop("logging_configuration", "log_destination")
+        attribute = "logging_configuration"
+        default = None
+    for group in groups:
+        group_name, group_arn = group.prop("name"), group.prop("arn")
+        if (
+            isinstance(explicit, str)
+            and explicit
+            and (
+                explicit == group_name
+                or (isinstance(group_arn, str) and explicit.removesuffix(":*") == group_arn)
+                or (isinstance(group_name, str) and explicit.endswith(f":log-group:{group_name}:*"))
+            )
+        ):
+            return group
+    referenced = set(resource.references(attribute))
+    for group in groups:
+        if group.address in referenced or _without_key(group.address) in referenced:
+            return group
+    if default and explicit in (None, "", default):
+        return next((g for g in groups if g.prop("name") == default), None)
+    return None
+
+
+def _without_key(address: str) -> str:
+    return address.split("[", 1)[0] if address.endswith("]") else address
+
+
+def check_log_retention(resources: Iterable[Resource]) -> list[Violation]:
+    """Every Lambda function and state machine has an explicit log group with a valid retention."""
+    resources = list(resources)
+    groups = [r for r in resources if r.kind == LOG_GROUP]
+    violations = []
+    for group in groups:
+        days = retention_of(group)
+        if days not in ALLOWED_RETENTION_DAYS:
+            violations.append(
+                Violation(
+                    "log-retention",
+                    group.address,
+                    f"log group {group.prop('name')!r} has retention {days!r}: logs never expire"
+                    if not days
+                    else f"log group {group.prop('name')!r} has retention {days}, not a CloudWatch value",
+                    f"set retention_in_days to one of {ALLOWED_RETENTION_DAYS[:6]}... (the catalog uses 14)",
+                    group.file,
+                    group.line,
+                )
+            )
+    for resource in resources:
+        if resource.kind not in LOGGED_KINDS:
+            continue
+        group = find_log_group(resource, groups)
+        if group is None:
+            what = "function" if resource.kind == "aws_lambda_function" else "state machine"
+            violations.append(
+                Violation(
+                    "log-retention",
+                    resource.address,
+                    f"{what} has no explicit log group: Lambda/Step Functions create one that never expires",
+                    "declare a log group with retention and point logging_config / "
+                    "logging_configuration at it (the shared components do this)",
+                    resource.file,
+                    resource.line,
+                )
+            )
+        elif resource.kind == "aws_sfn_state_machine" and resource.prop(
+            "logging_configuration", "level"
+        ) in (None, "OFF"):
+            violations.append(
+                Violation(
+                    "log-retention",
+                    resource.address,
+                    "state machine logging level is OFF: its log group receives nothing",
+                    "set logging_configuration.level to ALL or ERROR",
+                    resource.file,
+                    resource.line,
+                )
+            )
+    return violations
+
+
+def check_removal(resources: Iterable[Resource]) -> list[Violation]:
+    """By default nothing survives destroy."""
+    violations = []
+    for r in resources:
+
+        def add(message: str, hint: str, r: Resource = r) -> None:
+            violations.append(Violation("removal-policy", r.address, message, hint, r.file, r.line))
+
+        if r.options.get("protect"):
+            add("resource is protected: `pulumi destroy` refuses to delete it", "drop protect=True")
+        if r.options.get("retain_on_delete"):
+            add("retain_on_delete keeps the resource after destroy", "drop retain_on_delete=True")
+        if r.options.get("prevent_destroy"):
+            add(
+                "lifecycle.prevent_destroy blocks `terraform destroy`",
+                "remove prevent_destroy; use the deletion_protection variable for production",
+            )
+        if r.kind == LOG_GROUP and _truthy(r.prop("skip_destroy")):
+            add("skip_destroy keeps the log group after destroy", "set skip_destroy = false")
+        if r.kind == "aws_s3_bucket" and not _truthy(r.prop("force_destroy")):
+            add(
+                "bucket without force_destroy: destroy fails while it holds objects",
+                "set force_destroy = true for the demo",
+            )
+        flag = STATEFUL_PROTECTION.get(r.kind)
+        if flag and _truthy(r.prop(flag)):
+            add(
+                f"{flag} is on by default: destroy fails",
+                "default it to false; expose one variable/config value to turn it on for production",
+            )
+    return violations
+
+
+def _truthy(value: object) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def resource_profile(resources: Iterable[Resource]) -> dict[str, object]:
+    """What parity compares: kinds and counts, retention values, removal findings by kind."""
+    resources = list(resources)
+    return {
+        "kinds": dict(sorted(Counter(r.kind for r in resources).items())),
+        "retention": sorted(
+            d for r in resources if r.kind == LOG_GROUP and (d := retention_of(r)) is not None
+        ),
+        "removal": sorted(Counter(v.message for v in check_removal(resources)).items()),
+    }
+
+
+def check_parity(left: Iterable[Resource], right: Iterable[Resource]) -> list[Violation]:
+    """Both engines create the same resource kinds and counts with the same retention and removal."""
+    a, b = resource_profile(left), resource_profile(right)
+    violations = []
+    for kind in sorted(set(a["kinds"]) | set(b["kinds"])):  # type: ignore[arg-type]
+        ca, cb = a["kinds"].get(kind, 0), b["kinds"].get(kind, 0)  # type: ignore[union-attr]
+        if ca != cb:
+            violations.append(
+                Violation(
+                    "parity",
+                    kind,
+                    f"{kind}: {ca} vs {cb}",
+                    "declare the same resources in both engines",
+                )
+            )
+    for key in ("retention", "removal"):
+        if a[key] != b[key]:
+            violations.append(
+                Violation(
+                    "parity",
+                    key,
+                    f"{key} differs: {a[key]} vs {b[key]}",
+                    "use the same settings in both engines",
+                )
+            )
+    return violations

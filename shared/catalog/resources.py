@@ -1,0 +1,267 @@
+"""One engine-neutral resource model, so every policy is written once for every engine.
+
+Kinds are Terraform type names (`aws_lambda_function`); Pulumi type tokens map onto them
+(`aws:cloudwatch/logGroup:LogGroup` -> `aws_cloudwatch_log_group`). Properties are snake_case;
+nested blocks are read through `prop()`, which accepts Terraform's one-element lists and Pulumi's
+objects alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Pulumi names a few arguments differently from the Terraform provider.
+_PULUMI_ALIASES = {("aws_lambda_function", "name"): "function_name"}
+_INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
+_HCL_REFERENCE = re.compile(r"\b(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)")
+
+
+@dataclass
+class Resource:
+    engine: str  # terraform | terraform-hcl | pulumi | cloudformation
+    kind: str
+    address: str
+    props: dict[str, Any]
+    refs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # attribute -> addresses
+    options: dict[str, bool] = field(
+        default_factory=dict
+    )  # protect, retain_on_delete, prevent_destroy
+    file: Path | None = None
+    line: int | None = None
+
+    def prop(self, *path: str) -> Any:
+        value: Any = self.props
+        for key in path:
+            if isinstance(value, list):
+                value = value[0] if len(value) == 1 else None
+            if not isinstance(value, Mapping):
+                return None
+            value = value.get(key)
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], Mapping):
+            return value[0]
+        return value
+
+    def references(self, attribute: str) -> tuple[str, ...]:
+        return self.refs.get(attribute, ())
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def snake_keys(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {snake(str(k)): snake_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [snake_keys(v) for v in value]
+    return value
+
+
+def kind_from_pulumi_type(token: str) -> str | None:
+    """`aws:lambda/function:Function` -> `aws_lambda_function`; None for non-AWS or components."""
+    match = re.fullmatch(r"aws:([A-Za-z0-9]+)/[A-Za-z0-9]+:([A-Za-z0-9]+)", token)
+    if not match:
+        return None
+    return f"aws_{match.group(1).lower()}_{snake(match.group(2))}"
+
+
+# ---------------------------------------------------------------- Pulumi
+def from_pulumi_graph(recorded: Iterable[Any]) -> list[Resource]:
+    """From `catalog.engines.pulumi_graph.record_program` output (components are skipped)."""
+    resources = []
+    for item in recorded:
+        kind = kind_from_pulumi_type(item.type)
+        if kind is None or not item.custom:
+            continue
+        props = snake_keys(dict(item.inputs))
+        for (alias_kind, src), dst in _PULUMI_ALIASES.items():
+            if alias_kind == kind and src in props:
+                props.setdefault(dst, props[src])
+        resources.append(
+            Resource(
+                engine="pulumi",
+                kind=kind,
+                address=item.urn,
+                props=props,
+                options={
+                    "protect": bool(item.protect),
+                    "retain_on_delete": bool(item.retain_on_delete),
+                },
+            )
+        )
+    return resources
+
+
+# ---------------------------------------------------------------- Terraform plan JSON
+def from_terraform_plan(plan: Mapping[str, Any], hcl: Iterable[Resource] = ()) -> list[Resource]:
+    """From `terraform show -json <plan>`; `hcl` (from `from_hcl`) adds what plan JSON omits.
+
+    `prevent_destroy` appears in no Terraform JSON output, so it is taken from the HCL by
+    configuration address (module path and type.name, instance keys removed).
+    """
+    config_refs = dict(
+        _configuration_refs(plan.get("configuration", {}).get("root_module", {}), "")
+    )
+    hcl_by_address = {r.address: r for r in hcl}
+    resources = []
+    for change in plan.get("resource_changes", []):
+        if change.get("mode") != "managed" or "delete" in change.get("change", {}).get(
+            "actions", []
+        ):
+            continue
+        address = change["address"]
+        module_prefix = _strip_tail_key(address, change)
+        key = _INSTANCE_KEY.sub("", address)
+        refs = {
+            attr: tuple(_resolve(ref, module_prefix) for ref in targets)
+            for attr, targets in config_refs.get(key, {}).items()
+        }
+        hcl_resource = hcl_by_address.get(key)
+        resources.append(
+            Resource(
+                engine="terraform",
+                kind=change["type"],
+                address=address,
+                props=dict(change.get("change", {}).get("after") or {}),
+                refs=refs,
+                options={
+                    "prevent_destroy": bool(
+                        hcl_resource and hcl_resource.options.get("prevent_destroy")
+                    )
+                },
+                file=hcl_resource.file if hcl_resource else None,
+                line=hcl_resource.line if hcl_resource else None,
+            )
+        )
+    return resources
+
+
+def _strip_tail_key(address: str, change: Mapping[str, Any]) -> str:
+    """`module.fn["a"].aws_x.this["k"]` -> `module.fn["a"].` (the module instance path)."""
+    tail = f"{change['type']}.{change['name']}"
+    index = address.rfind(tail)
+    return address[:index] if index >= 0 else ""
+
+
+def _resolve(reference: str, module_prefix: str) -> str:
+    parts = reference.split(".")
+    # "aws_x.name.attr" -> "aws_x.name"; "module.m.output" stays a module reference.
+    base = ".".join(parts[:2]) if parts[0].startswith("aws_") else reference
+    return f"{module_prefix}{base}"
+
+
+def _configuration_refs(
+    module: Mapping[str, Any], prefix: str
+) -> Iterator[tuple[str, dict[str, tuple[str, ...]]]]:
+    for resource in module.get("resources", []):
+        refs = {
+            attr: tuple(sorted(set(_collect_references(expr))))
+            for attr, expr in resource.get("expressions", {}).items()
+        }
+        yield f"{prefix}{resource['address']}", refs
+    for name, call in module.get("module_calls", {}).items():
+        yield from _configuration_refs(call.get("module", {}), f"{prefix}module.{name}.")
+
+
+def _collect_references(expr: Any) -> Iterator[str]:
+    if isinstance(expr, Mapping):
+        for key, value in expr.items():
+            if key == "references" and isinstance(value, list):
+                yield from (v for v in value if isinstance(v, str))
+            else:
+                yield from _collect_references(value)
+    elif isinstance(expr, list):
+        for value in expr:
+            yield from _collect_references(value)
+
+
+# ---------------------------------------------------------------- Terraform HCL
+def from_hcl(root: Path, *, follow_modules: bool = True) -> list[Resource]:
+    """Resources as written in a Terraform folder; local modules are followed (address prefixed).
+
+    Values keep HCL expressions as strings (`"${aws_x.y.name}"`); references are extracted from
+    them. This is what the removal checks read, because `prevent_destroy` lives only here.
+    """
+    return list(_hcl_resources(root.resolve(), "", follow_modules, seen=set()))
+
+
+def _hcl_resources(
+    directory: Path, prefix: str, follow: bool, seen: set[Path]
+) -> Iterator[Resource]:
+    import hcl2  # local import: only the Terraform paths need the parser
+
+    if directory in seen:
+        return
+    seen.add(directory)
+    for path in sorted(directory.glob("*.tf")):
+        text = path.read_text()
+        try:
+            document = hcl2.loads(text)
+        except Exception as exc:  # python-hcl2 raises lark errors of several types
+            raise HclError(f"{path}: cannot parse HCL ({type(exc).__name__}: {exc})") from exc
+        for block in document.get("resource", []):
+            for kind, named in block.items():
+                for name, body in named.items():
+                    kind, name = _unquote(kind), _unquote(name)
+                    body = body if isinstance(body, Mapping) else {}
+                    yield Resource(
+                        engine="terraform-hcl",
+                        kind=kind,
+                        address=f"{prefix}{kind}.{name}",
+                        props={k: v for k, v in body.items() if k not in ("lifecycle",)},
+                        refs=_hcl_refs(body, prefix),
+                        options={"prevent_destroy": _prevent_destroy(body)},
+                        file=path,
+                        line=_block_line(text, kind, name),
+                    )
+        if follow:
+            for block in document.get("module", []):
+                for name, body in block.items():
+                    source = (
+                        _unquote(str(body.get("source", ""))) if isinstance(body, Mapping) else ""
+                    )
+                    if source.startswith("."):
+                        yield from _hcl_resources(
+                            (directory / source).resolve(),
+                            f"{prefix}module.{_unquote(name)}.",
+                            follow,
+                            seen.copy(),
+                        )
+
+
+class HclError(Exception):
+    """A Terraform file that python-hcl2 cannot parse."""
+
+
+def _unquote(value: str) -> str:
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+
+def _prevent_destroy(body: Mapping[str, Any]) -> bool:
+    lifecycle = body.get("lifecycle") or []
+    blocks = lifecycle if isinstance(lifecycle, list) else [lifecycle]
+    return any(
+        isinstance(b, Mapping) and str(b.get("prevent_destroy")).lower() == "true" for b in blocks
+    )
+
+
+def _hcl_refs(body: Mapping[str, Any], prefix: str) -> dict[str, tuple[str, ...]]:
+    refs = {}
+    for attr, value in body.items():
+        found = sorted(
+            {f"{prefix}{m.group(1)}.{m.group(2)}" for m in _HCL_REFERENCE.finditer(str(value))}
+        )
+        if found:
+            refs[attr] = tuple(found)
+    return refs
+
+
+def _block_line(text: str, kind: str, name: str) -> int | None:
+    match = re.search(
+        rf'^\s*resource\s+"{re.escape(kind)}"\s+"{re.escape(name)}"', text, re.MULTILINE
+    )
+    return text.count("\n", 0, match.start()) + 1 if match else None
