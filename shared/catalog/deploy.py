@@ -1,0 +1,214 @@
+"""Deploy, exercise and destroy a pattern: the one code path behind the CLI, the tests and the bench."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .drivers import DriverContext, ScenarioResult, get_driver
+from .engines.terraform import TerraformWorkspace
+from .packaging import build_pattern
+from .patterns import Pattern
+from .scenarios import Scenario
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .localaws import LocalAws
+
+Echo = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+class CycleError(Exception):
+    """A cycle step failed its check (drift after apply, a scenario outcome, leftovers)."""
+
+
+@dataclass
+class Deployment:
+    pattern: Pattern
+    workspace: TerraformWorkspace
+    outputs: dict[str, Any]
+    aws: LocalAws | None
+
+    def context(self) -> DriverContext:
+        return DriverContext(pattern=self.pattern, outputs=self.outputs, aws=self.aws)
+
+
+def build(pattern: Pattern, timings: dict[str, float] | None = None) -> dict[str, Any]:
+    started = time.perf_counter()
+    zips = build_pattern(pattern.root)
+    if timings is not None:
+        timings["build"] = time.perf_counter() - started
+    return zips
+
+
+def deploy(
+    pattern: Pattern, aws: LocalAws | None, echo: Echo = _quiet, **variables: Any
+) -> Deployment:
+    """Build the zips, then init + apply the pattern's Terraform root in a fresh workspace."""
+    timings: dict[str, float] = {}
+    build(pattern, timings)
+    workspace = TerraformWorkspace(
+        pattern, aws=aws, variables=dict(variables), echo=echo, timings=timings
+    )
+    workspace.prepare()
+    try:
+        echo(f"terraform init ({pattern.name})")
+        workspace.init()
+        echo(f"terraform apply ({pattern.name})")
+        workspace.apply()
+        outputs = workspace.outputs()
+    except BaseException:
+        # Never leave half a stack behind: destroy whatever the failed apply created.
+        _destroy_quietly(workspace)
+        raise
+    return Deployment(pattern, workspace, outputs, aws)
+
+
+def _destroy_quietly(workspace: TerraformWorkspace) -> None:
+    try:
+        workspace.destroy()
+    except Exception:  # the original error is the one worth reporting
+        pass
+    finally:
+        workspace.cleanup()
+
+
+def destroy(deployment: Deployment) -> None:
+    try:
+        deployment.workspace.destroy()
+    finally:
+        deployment.workspace.cleanup()
+
+
+def seed_tables(ctx: DriverContext, scenario: Scenario) -> None:
+    """Write a scenario's `seed` items into the deployed tables (by logical table name)."""
+    if not scenario.seed:
+        return
+    tables = ctx.outputs.get("table_names", {})
+    dynamodb = ctx.client("dynamodb")
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    for logical, items in scenario.seed.items():
+        if logical not in tables:
+            raise CycleError(
+                f"scenario {scenario.name}: seed table {logical!r} is not in outputs.table_names"
+            )
+        for item in items:
+            dynamodb.put_item(
+                TableName=tables[logical],
+                Item={k: serializer.serialize(_decimals(v)) for k, v in item.items()},
+            )
+
+
+def _decimals(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimals(v) for v in value]
+    return value
+
+
+def run_scenario(deployment: Deployment, scenario: Scenario) -> ScenarioResult:
+    ctx = deployment.context()
+    seed_tables(ctx, scenario)
+    driver = get_driver(deployment.pattern.driver_kind)
+    started = time.perf_counter()
+    try:
+        result = driver(ctx, scenario)
+    finally:
+        if deployment.aws is not None:
+            deployment.aws.faults.clear()
+    result.duration_s = result.duration_s or time.perf_counter() - started
+    return result
+
+
+def expectation_problems(scenario: Scenario, result: ScenarioResult) -> list[str]:
+    problems = []
+    if scenario.expected_status and result.status != scenario.expected_status:
+        problems.append(
+            f"status {result.status}, expected {scenario.expected_status} ({result.error})"
+        )
+    if scenario.expected_error and result.error != scenario.expected_error:
+        problems.append(f"error {result.error!r}, expected {scenario.expected_error!r}")
+    return problems
+
+
+@dataclass
+class CycleReport:
+    pattern: str
+    timings: dict[str, float] = field(default_factory=dict)
+    results: list[ScenarioResult] = field(default_factory=list)
+    drift: bool = False
+    leftovers: dict[str, list[str]] = field(default_factory=dict)
+    adaptations: list[str] = field(default_factory=list)
+
+
+def run_scenarios(
+    deployment: Deployment, scenarios: Iterable[Scenario], echo: Echo = _quiet
+) -> list[ScenarioResult]:
+    results = []
+    for scenario in scenarios:
+        result = run_scenario(deployment, scenario)
+        problems = expectation_problems(scenario, result)
+        echo(
+            f"scenario {scenario.name}: {result.status}"
+            + (f" ({'; '.join(problems)})" if problems else "")
+        )
+        if problems:
+            raise CycleError(f"{deployment.pattern.name}/{scenario.name}: " + "; ".join(problems))
+        results.append(result)
+    return results
+
+
+def cycle(
+    pattern: Pattern, aws: LocalAws, echo: Echo = _quiet, *, reapply: bool = False
+) -> CycleReport:
+    """up -> drift check -> scenarios -> down -> leftover check (-> optional second apply + down)."""
+    report = CycleReport(pattern.name)
+    deployment = deploy(pattern, aws, echo)
+    report.timings = deployment.workspace.timings
+    report.adaptations = [str(c) for c in deployment.workspace.changes]
+    try:
+        echo("terraform plan -detailed-exitcode (drift check)")
+        report.drift = deployment.workspace.plan_has_changes()
+        if report.drift:
+            raise CycleError(f"{pattern.name}: plan after apply is not empty (perpetual diff)")
+        started = time.perf_counter()
+        report.results = run_scenarios(deployment, pattern.scenarios.values(), echo)
+        report.timings["scenarios"] = time.perf_counter() - started
+        echo(f"terraform destroy ({pattern.name})")
+        deployment.workspace.destroy()
+        report.leftovers = {k: v for k, v in aws.inventory().items() if v}
+        if report.leftovers:
+            raise CycleError(f"{pattern.name}: resources left after destroy: {report.leftovers}")
+        if reapply:
+            echo("terraform apply again (a destroyed stack must come back)")
+            deployment.workspace.apply()
+            deployment.workspace.destroy()
+    except BaseException:
+        _destroy_quietly(deployment.workspace)
+        raise
+    deployment.workspace.cleanup()
+    return report
+
+
+@contextmanager
+def deployed(pattern: Pattern, aws: LocalAws | None, echo: Echo = _quiet) -> Iterator[Deployment]:
+    deployment = deploy(pattern, aws, echo)
+    try:
+        yield deployment
+    finally:
+        echo(f"terraform destroy ({pattern.name})")
+        destroy(deployment)

@@ -1,0 +1,149 @@
+"""Driver for Step Functions patterns: one execution per scenario, read back from its history.
+
+Outputs used: `state_machine_arn`, `table_names`. Metadata `catalog.driver.compensations` lists the
+states that are compensations, so the report can show them in the order they ran.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from ..scenarios import Scenario
+from .base import DriverContext, DriverError, ScenarioResult, StepRecord
+
+POLL_SECONDS = 0.05
+TIMEOUT_SECONDS = 120.0
+
+
+def run_scenario(ctx: DriverContext, scenario: Scenario) -> ScenarioResult:
+    arn = ctx.outputs.get("state_machine_arn")
+    if not arn:
+        raise DriverError(f"{ctx.pattern.name}: outputs have no state_machine_arn")
+    if ctx.aws is not None:
+        for fault in scenario.faults:
+            ctx.aws.faults.add(
+                fault.function,
+                fault.error,
+                when=fault.when,
+                times=fault.times,
+                message=fault.message,
+            )
+    sfn = ctx.client("stepfunctions")
+    started = time.perf_counter()
+    # Step Functions needs a unique name per execution; the emulator requires one explicitly.
+    execution_arn = sfn.start_execution(
+        stateMachineArn=arn,
+        name=f"{scenario.name}-{uuid.uuid4().hex[:12]}",
+        input=json.dumps(scenario.input),
+    )["executionArn"]
+    description = wait_for_execution(sfn, execution_arn)
+    duration = time.perf_counter() - started
+    compensations = set(
+        ctx.pattern.metadata.get("catalog", {}).get("driver", {}).get("compensations", [])
+    )
+    steps = steps_from_history(history(sfn, execution_arn), compensations)
+    return ScenarioResult(
+        scenario=scenario.name,
+        status=description["status"],
+        error=description.get("error"),
+        steps=steps,
+        tables=related_rows(ctx, scenario.input),
+        details={
+            "executionArn": execution_arn,
+            "cause": description.get("cause"),
+            "output": description.get("output"),
+        },
+        duration_s=duration,
+    )
+
+
+def wait_for_execution(
+    sfn: Any, execution_arn: str, timeout: float = TIMEOUT_SECONDS
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        if description["status"] != "RUNNING":
+            return description
+        if time.monotonic() > deadline:
+            raise DriverError(f"execution {execution_arn} still RUNNING after {timeout:.0f}s")
+        time.sleep(POLL_SECONDS)
+
+
+def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    events, token = [], None
+    while True:
+        page = sfn.get_execution_history(
+            executionArn=execution_arn, **({"nextToken": token} if token else {})
+        )
+        events += page["events"]
+        token = page.get("nextToken")
+        if not token:
+            return events
+
+
+def steps_from_history(events: list[dict[str, Any]], compensations: set[str]) -> list[StepRecord]:
+    """Task states in the order entered, with Lambda attempts and whether the last one succeeded."""
+    steps: list[StepRecord] = []
+    current: str | None = None
+    attempts, ok = 0, False
+    for event in events:
+        kind = event["type"]
+        if kind == "TaskStateEntered":
+            current, attempts, ok = event["stateEnteredEventDetails"]["name"], 0, False
+        elif kind in ("LambdaFunctionScheduled", "TaskScheduled") and current:
+            attempts += 1
+        elif kind in ("LambdaFunctionSucceeded", "TaskSucceeded"):
+            ok = True
+        elif kind in (
+            "LambdaFunctionFailed",
+            "TaskFailed",
+            "LambdaFunctionTimedOut",
+            "TaskTimedOut",
+        ):
+            ok = False
+        elif kind == "TaskStateExited" and current:
+            step_kind = "compensation" if current in compensations else "task"
+            steps.append(StepRecord(current, step_kind, max(attempts, 1), ok))
+            current = None
+    if current:  # a task that failed terminally ends the execution without TaskStateExited
+        steps.append(
+            StepRecord(
+                current,
+                "compensation" if current in compensations else "task",
+                max(attempts, 1),
+                ok,
+            )
+        )
+    return steps
+
+
+def related_rows(ctx: DriverContext, scenario_input: Any) -> dict[str, list[dict[str, Any]]]:
+    """Rows of each deployed table that mention an identifier of this scenario's input."""
+    needles = {v for v in _scalars(scenario_input) if isinstance(v, str) and len(v) >= 3}
+    dynamodb = ctx.client("dynamodb")
+    deserializer = TypeDeserializer()
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for logical, name in sorted(ctx.outputs.get("table_names", {}).items()):
+        rows = []
+        for page in dynamodb.get_paginator("scan").paginate(TableName=name):
+            for item in page["Items"]:
+                row = {k: deserializer.deserialize(v) for k, v in item.items()}
+                values = [v for v in _scalars(row) if isinstance(v, str)]
+                if any(n == v or n in v for n in needles for v in values):
+                    rows.append(row)
+        tables[logical] = rows
+    return tables
+
+
+def _scalars(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _scalars(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _scalars(v)]
+    return [value]

@@ -1,0 +1,1 @@
+"""Engine runners: Terraform workspaces, the Pulumi graph under mocks, the Pulumi CLI."""

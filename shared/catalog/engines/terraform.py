@@ -1,0 +1,297 @@
+"""Terraform runs in temporary workspaces, against the embedded AWS or real AWS.
+
+A workspace is a copy of the pattern (its Terraform root and the files the root reads) plus the
+shared modules, laid out as in the repository so relative module sources still resolve. For the
+embedded AWS the runner adds one override file with the endpoints and the offline provider settings;
+the pattern's own files stay usable against real AWS unchanged. State never lands in the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..patterns import REPO_ROOT, Pattern
+
+if TYPE_CHECKING:
+    from ..localaws import LocalAws
+
+PLUGIN_DIR_ENV = "CATALOG_TF_PLUGIN_DIR"
+OVERRIDE_FILE = "catalog_local_override.tf"
+# Every service a catalog pattern may touch; the provider must never reach real AWS from a test.
+LOCAL_ENDPOINT_SERVICES = (
+    "apigateway", "apigatewayv2", "cloudwatch", "dynamodb", "events", "iam", "kms", "lambda",
+    "logs", "s3", "sfn", "sns", "sqs", "ssm", "sts", "secretsmanager",
+)  # fmt: skip
+_COPY_IGNORE = shutil.ignore_patterns(
+    ".terraform",
+    "*.tfstate*",
+    ".terraform.lock.hcl",
+    "build",
+    "tests",
+    "__pycache__",
+    "venv",
+    ".venv",
+)
+
+
+class TerraformError(Exception):
+    """A terraform command failed; the message carries its output tail."""
+
+
+@dataclass
+class Change:
+    """One edit the runner made to its temporary copy (never to the pattern)."""
+
+    file: str
+    line: int
+    before: str
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.before.strip()!r} -> {self.after.strip()!r}"
+
+
+@dataclass
+class TerraformWorkspace:
+    pattern: Pattern
+    aws: LocalAws | None = None  # None: real AWS with the caller's credentials
+    variables: dict[str, Any] = field(default_factory=dict)
+    directory: Path | None = None  # a kept workspace (real AWS state); default: a temp dir
+    echo: Callable[[str], None] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    changes: list[Change] = field(default_factory=list)
+    _temp: Path | None = None
+
+    # ------------------------------------------------------------ layout
+    @property
+    def root(self) -> Path:
+        return self.base / "patterns" / self.pattern.name / "terraform"
+
+    @property
+    def base(self) -> Path:
+        if self.directory is not None:
+            return self.directory
+        if self._temp is None:
+            self._temp = Path(tempfile.mkdtemp(prefix=f"catalog-tf-{self.pattern.name}-"))
+        return self._temp
+
+    def prepare(self) -> TerraformWorkspace:
+        """Copy the pattern and the shared modules; add the local override; adapt if needed."""
+        pattern_copy = self.base / "patterns" / self.pattern.name
+        if pattern_copy.exists():
+            # A kept workspace: refresh sources, keep .terraform and state.
+            for child in self.pattern.root.iterdir():
+                if child.is_dir() and child.name not in ("build", "tests"):
+                    shutil.copytree(
+                        child, pattern_copy / child.name, ignore=_COPY_IGNORE, dirs_exist_ok=True
+                    )
+        else:
+            shutil.copytree(self.pattern.root, pattern_copy, ignore=_COPY_IGNORE)
+        shutil.copytree(
+            REPO_ROOT / "terraform",
+            self.base / "terraform",
+            ignore=_COPY_IGNORE,
+            dirs_exist_ok=True,
+        )
+        if self.aws is not None:
+            (self.root / OVERRIDE_FILE).write_text(
+                local_override(self.aws.endpoint_url, self.aws.region)
+            )
+            self.changes = adapt_for_local_provider(self.base)
+            if self.changes and self.echo:
+                self.echo(
+                    "adapted the temporary copy for the local provider (the pattern is unchanged):"
+                )
+                for change in self.changes:
+                    self.echo(f"  {change}")
+        return self
+
+    def cleanup(self) -> None:
+        if self._temp is not None:
+            shutil.rmtree(self._temp, ignore_errors=True)
+            self._temp = None
+
+    # ------------------------------------------------------------ commands
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
+        if self.aws is not None:
+            env.update(self.aws.env())
+        variables = {"artifacts_dir": str(self.pattern.build_dir), **self.variables}
+        for key, value in variables.items():
+            env[f"TF_VAR_{key}"] = value if isinstance(value, str) else json.dumps(value)
+        return env
+
+    def run(
+        self, phase: str, *args: str, ok_codes: tuple[int, ...] = (0,)
+    ) -> subprocess.CompletedProcess[str]:
+        started = time.perf_counter()
+        try:
+            result = subprocess.run(
+                ["terraform", *args],
+                cwd=self.root,
+                env=self._env(),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise TerraformError("terraform is not on PATH (install Terraform >= 1.6)") from exc
+        self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - started
+        if result.returncode not in ok_codes:
+            tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-25:])
+            raise TerraformError(
+                f"terraform {args[0]} failed for {self.pattern.name} (exit {result.returncode}):\n{tail}"
+            )
+        return result
+
+    def init(self) -> None:
+        args = ["init", "-no-color", "-input=false"]
+        plugin_dir = os.environ.get(PLUGIN_DIR_ENV)
+        if plugin_dir:
+            if not Path(plugin_dir, "registry.terraform.io").is_dir():
+                raise TerraformError(
+                    f"{PLUGIN_DIR_ENV}={plugin_dir} holds no registry.terraform.io folder"
+                )
+            args.append(f"-plugin-dir={plugin_dir}")
+        self.run("init", *args)
+
+    def apply(self) -> None:
+        self.run("apply", "apply", "-no-color", "-input=false", "-auto-approve")
+
+    def plan_has_changes(self) -> bool:
+        """`plan -detailed-exitcode`: 0 no changes, 2 changes."""
+        result = self.run(
+            "plan", "plan", "-no-color", "-input=false", "-detailed-exitcode", ok_codes=(0, 2)
+        )
+        return result.returncode == 2
+
+    def plan_json(self, *, refresh: bool = True) -> dict[str, Any]:
+        plan_file = self.base / "catalog.tfplan"
+        args = ["plan", "-no-color", "-input=false", f"-out={plan_file}"]
+        if not refresh:
+            args.append("-refresh=false")
+        self.run("plan", *args)
+        shown = self.run("show", "show", "-json", str(plan_file))
+        return json.loads(shown.stdout)
+
+    def destroy(self) -> None:
+        self.run("destroy", "destroy", "-no-color", "-input=false", "-auto-approve")
+
+    def outputs(self) -> dict[str, Any]:
+        result = self.run("output", "output", "-json")
+        return {key: value.get("value") for key, value in json.loads(result.stdout or "{}").items()}
+
+    def __enter__(self) -> TerraformWorkspace:
+        return self.prepare()
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
+
+def local_override(endpoint_url: str, region: str) -> str:
+    endpoints = "\n".join(
+        f'    {service} = "{endpoint_url}"' for service in LOCAL_ENDPOINT_SERVICES
+    )
+    return f"""# Written by the catalog runner for the embedded AWS; never part of the pattern.
+provider "aws" {{
+  region                      = "{region}"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  s3_use_path_style           = true
+  # The emulator answers 500 for calls it does not implement; default retries would hang for minutes.
+  max_retries = 2
+  endpoints {{
+{endpoints}
+  }}
+}}
+"""
+
+
+# ---------------------------------------------------------------- adaptations
+def _mirror_aws_version() -> str | None:
+    plugin_dir = os.environ.get(PLUGIN_DIR_ENV)
+    if not plugin_dir:
+        return None
+    versions = sorted(Path(plugin_dir, "registry.terraform.io", "hashicorp", "aws").glob("*"))
+    return versions[-1].name if versions else None
+
+
+_DURABLE_BLOCK = re.compile(
+    r"^(?P<indent>[ \t]*)(dynamic\s+\"durable_config\"|durable_config)\s*\{", re.MULTILINE
+)
+_AWS_VERSION = re.compile(
+    r'(?P<head>aws\s*=\s*\{[^}]*?version\s*=\s*)"(?P<constraint>[^"]+)"', re.DOTALL
+)
+
+
+def adapt_for_local_provider(base: Path) -> list[Change]:
+    """Make a temporary copy plan with the provider that exists offline (5.100.0), and say how.
+
+    Only what that provider lacks is touched: `durable_config` blocks (added in the 6.x line; the
+    emulator drops DurableConfig anyway) are removed, and an aws version constraint that excludes
+    the mirror's version is relaxed to it. Everything else is applied as written.
+    """
+    mirror = _mirror_aws_version()
+    changes: list[Change] = []
+    for path in sorted(base.rglob("*.tf")):
+        text = original = path.read_text()
+        rel = path.relative_to(base).as_posix()
+        while (match := _DURABLE_BLOCK.search(text)) is not None:
+            end = _block_end(text, match.end() - 1)
+            line = text.count("\n", 0, match.start()) + 1
+            removed = text[match.start() : end]
+            changes.append(
+                Change(
+                    rel,
+                    line,
+                    removed.splitlines()[0],
+                    "(block removed: provider 5.x has no durable_config)",
+                )
+            )
+            text = text[: match.start()] + text[end:].lstrip("\n")
+        if mirror and mirror.split(".")[0] != "6":
+            for match in _AWS_VERSION.finditer(text):
+                constraint = match.group("constraint")
+                if re.search(r"(>=|~>)\s*6", constraint):
+                    line = text.count("\n", 0, match.start("constraint")) + 1
+                    changes.append(
+                        Change(rel, line, f'version = "{constraint}"', f'version = ">= {mirror}"')
+                    )
+            text = _AWS_VERSION.sub(
+                lambda m: (
+                    f'{m.group("head")}">= {mirror}"'
+                    if re.search(r"(>=|~>)\s*6", m.group("constraint"))
+                    else m.group(0)
+                ),
+                text,
+            )
+        if text != original:
+            path.write_text(text)
+    return changes
+
+
+def _block_end(text: str, open_brace: int) -> int:
+    depth = 0
+    for index in range(open_brace, len(text)):
+        if text[index] == "{":
+            depth += 1
+        elif text[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(text)
