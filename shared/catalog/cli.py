@@ -74,6 +74,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_index(args: argparse.Namespace) -> int:
+    from .index import README, write_index
+
+    changed = write_index()
+    console.print(f"{README.name}: pattern index {'updated' if changed else 'already current'}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .metadata import check_readme, validate_metadata
     from .patterns import METADATA_FILE, REPO_ROOT, discover, load
@@ -285,7 +293,7 @@ def _print_result(result: Any) -> None:
         steps = []
         for step in result.steps:
             mark = "" if step.ok else " ✗"
-            retries = f" ×{step.attempts}" if step.attempts > 1 else ""
+            retries = f" x{step.attempts}" if step.attempts > 1 else ""
             label = f"↩ {step.name}" if step.kind == "compensation" else step.name
             steps.append(f"{label}{retries}{mark}")
         console.print("  steps: " + " → ".join(steps))
@@ -354,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", choices=("local", "aws"), default="local")
     demo = add("demo", cmd_demo, "deploy, exercise and destroy every pattern on the embedded AWS")
     demo.add_argument("pattern", nargs="*", help="only these patterns (default: all)")
+    add("index", cmd_index, "regenerate the pattern index in the root README from metadata")
     validate = add("validate", cmd_validate, "metadata and README checks")
     validate.add_argument("pattern", nargs="?")
     sub.add_parser(

@@ -99,33 +99,37 @@ def validate_metadata(path: Path, *, schema: str = CATALOG_SCHEMA) -> list[Probl
         data.get("gitHub", {}).get("template", {}) if isinstance(data.get("gitHub"), dict) else {}
     )
     folder, template_file = template.get("projectFolder"), template.get("templateFile")
-    if isinstance(folder, str) and isinstance(template_file, str):
-        if folder and folder in template_file:
-            problems.append(
-                Problem(
-                    "metadata.template-path",
-                    path,
-                    _line_of(text, "templateFile"),
-                    f"templateFile {template_file!r} must not contain projectFolder {folder!r}",
-                )
+    if (
+        isinstance(folder, str)
+        and isinstance(template_file, str)
+        and folder
+        and folder in template_file
+    ):
+        problems.append(
+            Problem(
+                "metadata.template-path",
+                path,
+                _line_of(text, "templateFile"),
+                f"templateFile {template_file!r} must not contain projectFolder {folder!r}",
             )
+        )
     pattern_dir = path.parent
     # Only a folder in patterns/ is a pattern; the model at the top describes none.
-    if isinstance(folder, str) and pattern_dir.parent.name == "patterns":
-        if folder != pattern_dir.name:
-            kind = (
-                "differs only in case from"
-                if folder.lower() == pattern_dir.name.lower()
-                else "differs from"
+    in_patterns = pattern_dir.parent.name == "patterns"
+    if isinstance(folder, str) and in_patterns and folder != pattern_dir.name:
+        kind = (
+            "differs only in case from"
+            if folder.lower() == pattern_dir.name.lower()
+            else "differs from"
+        )
+        problems.append(
+            Problem(
+                "metadata.folder-mismatch",
+                path,
+                _line_of(text, "projectFolder"),
+                f"projectFolder {folder!r} {kind} the folder name {pattern_dir.name!r}",
             )
-            problems.append(
-                Problem(
-                    "metadata.folder-mismatch",
-                    path,
-                    _line_of(text, "projectFolder"),
-                    f"projectFolder {folder!r} {kind} the folder name {pattern_dir.name!r}",
-                )
-            )
+        )
     if pattern_dir.parent.name == "patterns":
         files = [template_file] + [
             v.get("templateFile")
@@ -258,16 +262,19 @@ def command_problems(path: Path, text: str, repo_root: Path | None) -> list[Prob
                     )
                 else:
                     cwd = target.resolve()
-            elif program not in KNOWN_PROGRAMS and "=" not in program:
-                if not any((b / program).is_file() for b in [cwd, *bases]):
-                    problems.append(
-                        Problem(
-                            "docs.bad-command",
-                            path,
-                            line,
-                            f"`{command}`: {program} is neither a known tool nor a file here",
-                        )
+            elif (
+                program not in KNOWN_PROGRAMS
+                and "=" not in program
+                and not any((b / program).is_file() for b in [cwd, *bases])
+            ):
+                problems.append(
+                    Problem(
+                        "docs.bad-command",
+                        path,
+                        line,
+                        f"`{command}`: {program} is neither a known tool nor a file here",
                     )
+                )
     return problems
 
 

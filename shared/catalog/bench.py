@@ -1,0 +1,152 @@
+"""`catalog bench`: per pattern, the time of each cycle phase, per scenario the execution latency
+(median of repeats), per function the zip size and the handler's cold import time (median of fresh
+interpreters). Prints a table and writes JSON. Every number comes from this one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .deploy import deploy, run_scenario
+from .localaws import LocalAws
+from .patterns import REPO_ROOT, Pattern, discover
+
+console = Console(highlight=False)
+
+
+def cold_import_seconds(pattern: Pattern, module: str, repeats: int) -> float:
+    """Median wall time to import a handler module in a fresh interpreter (what a cold start pays)."""
+    code = (
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(pattern.root / 'src')!r})\n"
+        "t = time.perf_counter()\n"
+        f"import {module}\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    samples = []
+    for _ in range(repeats):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def bench_pattern(pattern: Pattern, repeats: int) -> dict[str, Any]:
+    row: dict[str, Any] = {"pattern": pattern.name}
+    with LocalAws() as aws:
+        deployment = deploy(pattern, aws)
+        workspace = deployment.workspace
+        try:
+            workspace.plan_has_changes()
+            latencies: dict[str, list[float]] = {}
+            for name, scenario in pattern.scenarios.items():
+                for _ in range(repeats):
+                    # A fresh order id per repeat, so each run does the full work.
+                    result = run_scenario(
+                        deployment, _fresh(scenario, len(latencies.get(name, [])))
+                    )
+                    latencies.setdefault(name, []).append(result.duration_s)
+            started = time.perf_counter()
+            workspace.destroy()
+            workspace.timings["destroy"] = time.perf_counter() - started
+        finally:
+            workspace.cleanup()
+        row["phases_s"] = {k: round(v, 2) for k, v in workspace.timings.items()}
+        row["scenario_latency_ms"] = {
+            k: round(statistics.median(v) * 1000, 1) for k, v in latencies.items()
+        }
+        row["leftovers"] = {k: v for k, v in aws.inventory().items() if v}
+    row["functions"] = {
+        spec.name: {
+            "zip_bytes": (pattern.build_dir / spec.zip_name).stat().st_size,
+            "cold_import_ms": round(
+                cold_import_seconds(pattern, f"{spec.package}.functions.{spec.module}", repeats)
+                * 1000,
+                1,
+            ),
+        }
+        for spec in pattern.functions
+    }
+    return row
+
+
+def _fresh(scenario: Any, index: int) -> Any:
+    if index == 0:
+        return scenario
+    from dataclasses import replace
+
+    text = json.dumps(scenario.input)
+    for key in ("order_id", "orderId"):
+        value = scenario.input.get(key) if isinstance(scenario.input, dict) else None
+        if isinstance(value, str):
+            text = text.replace(json.dumps(value), json.dumps(f"{value}-r{index}"))
+    return replace(scenario, input=json.loads(text))
+
+
+def print_tables(rows: list[dict[str, Any]]) -> None:
+    phases = Table(title="Cycle phases (s)")
+    names = sorted({p for row in rows for p in row["phases_s"]})
+    for column in ["pattern", *names]:
+        phases.add_column(column)
+    for row in rows:
+        phases.add_row(row["pattern"], *[f"{row['phases_s'].get(p, 0):.1f}" for p in names])
+    console.print(phases)
+    scenarios = Table(title="Scenario latency, median (ms)")
+    for column in ("pattern", "scenario", "ms"):
+        scenarios.add_column(column)
+    for row in rows:
+        for name, ms in row["scenario_latency_ms"].items():
+            scenarios.add_row(row["pattern"], name, f"{ms:.0f}")
+    console.print(scenarios)
+    functions = Table(title="Functions")
+    for column in ("pattern", "function", "zip bytes", "cold import, median (ms)"):
+        functions.add_column(column)
+    for row in rows:
+        for name, info in row["functions"].items():
+            functions.add_row(
+                row["pattern"], name, f"{info['zip_bytes']:,}", f"{info['cold_import_ms']:.0f}"
+            )
+    console.print(functions)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="catalog bench", description=__doc__)
+    parser.add_argument("pattern", nargs="*", help="only these patterns (default: all)")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="runs per scenario and per import (median)"
+    )
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "bench.json")
+    args = parser.parse_args(argv)
+    patterns = [p for p in discover() if not args.pattern or p.name in args.pattern]
+    rows = []
+    for pattern in patterns:
+        console.print(f"[dim]· benchmarking {pattern.name}[/dim]")
+        rows.append(bench_pattern(pattern, max(1, args.repeats)))
+    print_tables(rows)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "machine": {"python": platform.python_version(), "cpus": _cpus()},
+        "repeats": args.repeats,
+        "patterns": rows,
+    }
+    args.out.write_text(json.dumps(report, indent=2))
+    console.print(f"written: {args.out}")
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
