@@ -50,7 +50,7 @@ def test_metadata_check_catches_schema_breaks(pattern: Pattern, tmp_path: Path) 
         tmp_path,
         {
             "title": "x" * 76,
-            "gitHub.template.templateFile": f"{pattern.name}/terraform/main.tf",
+            "gitHub.template.templateFile": f"{pattern.name.upper()}/terraform/main.tf",
             "gitHub.template.projectFolder": pattern.name.upper(),
             "authors": [{"name": "A", "linkedin": "https://www.linkedin.com/in/someone"}],
         },

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
 from catalog.asl import lint_definition, lint_definition_text
-from catalog.patterns import Pattern
+from catalog.patterns import discover
+
+DEFINITIONS = [path for p in discover() for path in sorted((p.root / "statemachine").glob("*.asl.json"))]
 
 
-def test_definitions_pass_statelint_and_cfn_lint(pattern: Pattern) -> None:
-    definitions = sorted((pattern.root / "statemachine").glob("*.asl.json"))
-    if not definitions:
-        pytest.skip(f"{pattern.name} has no state machine definition")
-    for path in definitions:
-        assert lint_definition(path) == [], path
+@pytest.mark.parametrize("path", DEFINITIONS, ids=[f"{p.parent.parent.name}/{p.name}" for p in DEFINITIONS])
+def test_definition_passes_statelint_and_cfn_lint(path: Path) -> None:
+    assert lint_definition(path) == []
 
 
 def test_lint_catches_a_missing_state() -> None:

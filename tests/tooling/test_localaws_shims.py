@@ -1,0 +1,179 @@
+"""Each shim in catalog.localaws.shims closes its gap, proven through boto3 against the server."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from catalog.localaws import LocalAws
+
+DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:orders-dlq"
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[LocalAws]:
+    with LocalAws() as local:
+        yield local
+
+
+@pytest.fixture(autouse=True)
+def _clean(aws: LocalAws) -> None:
+    aws.reset()
+
+
+def _role(aws: LocalAws, name: str) -> str:
+    trust = {"Version": "2012-10-17", "Statement": []}
+    role = aws.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    return str(role["Role"]["Arn"])
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def _create_function(aws: LocalAws, name: str, **extra: Any) -> dict[str, Any]:
+    return dict(
+        aws.client("lambda").create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=_role(aws, f"{name}-role"),
+            Handler="app.handler",
+            Code={"ZipFile": _zip()},
+            **extra,
+        )
+    )
+
+
+# --- Step Functions ----------------------------------------------------------------------------
+
+
+def test_validate_state_machine_definition_accepts_a_valid_definition(aws: LocalAws) -> None:
+    answer = aws.client("stepfunctions").validate_state_machine_definition(definition=DEFINITION)
+    assert answer["result"] == "OK"
+    assert answer["diagnostics"] == []
+
+
+@pytest.mark.parametrize(
+    ("definition", "code"),
+    [
+        ("{not json", "INVALID_JSON_DESCRIPTION"),
+        ('["a list"]', "SCHEMA_VALIDATION_FAILED"),
+        ('{"StartAt": "A"}', "SCHEMA_VALIDATION_FAILED"),
+        (
+            '{"StartAt": "Missing", "States": {"A": {"Type": "Succeed"}}}',
+            "MISSING_TRANSITION_TARGET",
+        ),
+    ],
+)
+def test_validate_state_machine_definition_fails_with_a_diagnostic(
+    aws: LocalAws, definition: str, code: str
+) -> None:
+    answer = aws.client("stepfunctions").validate_state_machine_definition(definition=definition)
+    assert answer["result"] == "FAIL"
+    assert [d["code"] for d in answer["diagnostics"]] == [code]
+    assert answer["diagnostics"][0]["severity"] == "ERROR"
+    assert answer["diagnostics"][0]["message"]
+
+
+def test_list_state_machine_versions(aws: LocalAws) -> None:
+    sfn = aws.client("stepfunctions")
+    role = _role(aws, "sfn-role")
+    plain = sfn.create_state_machine(name="plain", definition=DEFINITION, roleArn=role)
+    assert (
+        sfn.list_state_machine_versions(stateMachineArn=plain["stateMachineArn"])[
+            "stateMachineVersions"
+        ]
+        == []
+    )
+
+    published = sfn.create_state_machine(
+        name="published", definition=DEFINITION, roleArn=role, publish=True
+    )
+    versions = sfn.list_state_machine_versions(stateMachineArn=published["stateMachineArn"])
+    assert [v["stateMachineVersionArn"] for v in versions["stateMachineVersions"]] == [
+        published["stateMachineVersionArn"]
+    ]
+
+
+def test_list_state_machine_versions_of_an_unknown_machine_fails_like_aws(aws: LocalAws) -> None:
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:nope"
+    with pytest.raises(ClientError) as caught:
+        aws.client("stepfunctions").list_state_machine_versions(stateMachineArn=arn)
+    assert caught.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
+
+
+# --- Lambda LoggingConfig / DeadLetterConfig ---------------------------------------------------
+
+
+def _configurations(aws: LocalAws, name: str) -> list[dict[str, Any]]:
+    lam = aws.client("lambda")
+    listed = [f for f in lam.list_functions()["Functions"] if f["FunctionName"] == name]
+    return [
+        lam.get_function(FunctionName=name)["Configuration"],
+        dict(lam.get_function_configuration(FunctionName=name)),
+        *listed,
+    ]
+
+
+def test_logging_and_dead_letter_config_round_trip_on_create(aws: LocalAws) -> None:
+    logging_config = {"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "LogGroup": "/custom/fn"}
+    created = _create_function(
+        aws,
+        "with-config",
+        LoggingConfig=logging_config,
+        DeadLetterConfig={"TargetArn": DLQ_ARN},
+    )
+    expected_logging = {**logging_config, "SystemLogLevel": "INFO"}
+    for config in [created, *_configurations(aws, "with-config")]:
+        assert config["LoggingConfig"] == expected_logging
+        assert config["DeadLetterConfig"] == {"TargetArn": DLQ_ARN}
+
+
+def test_defaults_match_aws_when_nothing_is_configured(aws: LocalAws) -> None:
+    _create_function(aws, "plain")
+    for config in _configurations(aws, "plain"):
+        assert config["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/plain"}
+        assert "DeadLetterConfig" not in config
+
+
+def test_update_function_configuration_changes_and_removes(aws: LocalAws) -> None:
+    _create_function(aws, "updated", DeadLetterConfig={"TargetArn": DLQ_ARN})
+    lam = aws.client("lambda")
+
+    answer = lam.update_function_configuration(
+        FunctionName="updated",
+        LoggingConfig={"LogFormat": "Text", "LogGroup": "/custom/updated"},
+        DeadLetterConfig={"TargetArn": ""},  # how clients remove the dead-letter queue
+    )
+    for config in [answer, *_configurations(aws, "updated")]:
+        assert config["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/custom/updated"}
+        assert "DeadLetterConfig" not in config
+
+    # Unrelated updates keep what was set.
+    lam.update_function_configuration(FunctionName="updated", MemorySize=256)
+    assert _configurations(aws, "updated")[0]["LoggingConfig"]["LogGroup"] == "/custom/updated"
+
+
+def test_published_versions_keep_the_config(aws: LocalAws) -> None:
+    _create_function(aws, "versioned", DeadLetterConfig={"TargetArn": DLQ_ARN})
+    lam = aws.client("lambda")
+    version = lam.publish_version(FunctionName="versioned")
+    assert version["DeadLetterConfig"] == {"TargetArn": DLQ_ARN}
+    config = lam.get_function_configuration(FunctionName="versioned", Qualifier=version["Version"])
+    assert config["DeadLetterConfig"] == {"TargetArn": DLQ_ARN}
+
+
+def test_invocations_write_to_the_configured_log_group(aws: LocalAws) -> None:
+    _create_function(aws, "logs-to-custom", LoggingConfig={"LogGroup": "/custom/logs-to"})
+    aws.client("lambda").invoke(FunctionName="logs-to-custom", Payload=b"{}")
+    groups = aws.inventory()["logs:log_groups"]
+    assert groups == ["/custom/logs-to"]
