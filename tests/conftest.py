@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from catalog.inspect import pulumi_resources, terraform_resources
 from catalog.localaws import LocalAws
 from catalog.patterns import Pattern, discover

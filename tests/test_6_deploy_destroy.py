@@ -7,6 +7,7 @@ destroy -> the inventory of every service is empty -> apply again works (and is 
 from __future__ import annotations
 
 import pytest
+
 from catalog.deploy import cycle
 from catalog.localaws import LocalAws
 from catalog.patterns import Pattern
