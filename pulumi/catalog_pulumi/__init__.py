@@ -1,1 +1,23 @@
-"""Reusable Pulumi components for the catalog patterns."""
+"""Reusable Pulumi components for the catalog patterns.
+
+Each component is a `pulumi.ComponentResource` configured by a frozen args dataclass that
+validates itself (ValueError) when constructed. None of them sets `protect` or
+`retain_on_delete`: by default nothing survives `pulumi destroy`; production turns on table
+deletion protection with one argument.
+"""
+
+from ._validation import LOG_RETENTION_DAYS, PolicyStatement
+from .function import PythonFunction, PythonFunctionArgs
+from .state_machine import StateMachine, StateMachineArgs
+from .table import Table, TableArgs
+
+__all__ = [
+    "LOG_RETENTION_DAYS",
+    "PolicyStatement",
+    "PythonFunction",
+    "PythonFunctionArgs",
+    "StateMachine",
+    "StateMachineArgs",
+    "Table",
+    "TableArgs",
+]

@@ -53,9 +53,16 @@ def snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
+# Maps whose keys are user data (environment variable names, tags), not argument names.
+_USER_MAPS = frozenset({"variables", "tags", "tags_all"})
+
+
 def snake_keys(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {snake(str(k)): snake_keys(v) for k, v in value.items()}
+        return {
+            snake(str(k)): (v if snake(str(k)) in _USER_MAPS else snake_keys(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [snake_keys(v) for v in value]
     return value

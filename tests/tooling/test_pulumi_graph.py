@@ -8,9 +8,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from catalog.engines.pulumi_graph import RecordedResource, record_program, run_program
 from pulumi.runtime import config as pulumi_config
 from pulumi.runtime import settings
+
+from catalog.engines.pulumi_graph import RecordedResource, record_program, run_program
 
 PROJECT_FILE = """\
 name: tiny

@@ -1,0 +1,72 @@
+"""Checks shared by the components; each raises ValueError naming the argument and the fix."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import TypedDict
+
+import pulumi
+
+# The only values CloudWatch Logs accepts for retentionInDays (PutRetentionPolicy).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+_SID = re.compile(r"^[A-Za-z0-9]+$")
+_SERVICE_WILDCARD = re.compile(r"^[A-Za-z0-9-]+:\*$")
+
+
+class PolicyStatement(TypedDict):
+    """One Allow statement: name the actions and the resources explicitly (least privilege)."""
+
+    sid: str
+    actions: Sequence[str]
+    resources: Sequence[pulumi.Input[str]]
+
+
+def check_retention(argument: str, days: int) -> None:
+    if isinstance(days, bool) or days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        raise ValueError(
+            f"{argument}={days!r} is not a retention CloudWatch Logs accepts; use one of: {allowed}"
+        )
+
+
+def check_choice(argument: str, value: object, choices: Iterable[object]) -> None:
+    options = tuple(choices)
+    if value not in options:
+        raise ValueError(f"{argument}={value!r} must be one of: {', '.join(map(str, options))}")
+
+
+def check_pattern(argument: str, value: str, pattern: str, what: str) -> None:
+    if not isinstance(value, str) or not re.fullmatch(pattern, value):
+        raise ValueError(f"{argument}={value!r} must be {what}")
+
+
+def check_range(argument: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{argument}={value!r} must be a whole number from {low} to {high}")
+
+
+def check_statements(statements: Sequence[PolicyStatement], reserved_sids: Iterable[str]) -> None:
+    """No "*" or "<service>:*" actions, no empty statements, unique alphanumeric sids."""
+    reserved = set(reserved_sids)
+    seen: set[str] = set()
+    for statement in statements:
+        sid = statement.get("sid", "")
+        if not isinstance(sid, str) or not _SID.fullmatch(sid):
+            raise ValueError(f"policy statement sid {sid!r} must be letters and digits only")
+        if sid in reserved or sid in seen:
+            raise ValueError(f"policy statement sid {sid!r} is used twice or reserved")
+        seen.add(sid)
+        actions = list(statement.get("actions", ()))
+        if not actions or not list(statement.get("resources", ())):
+            raise ValueError(f"policy statement {sid!r} needs at least one action and one resource")
+        for action in actions:
+            if action == "*" or _SERVICE_WILDCARD.fullmatch(action):
+                raise ValueError(
+                    f"policy statement {sid!r} grants {action!r}: wildcard actions are not "
+                    "allowed, list the actions the function needs"
+                )
