@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.deploy import cycle
+from catalog.engines import pulumi_cli
 from catalog.localaws import LocalAws
 from catalog.patterns import Pattern
 from catalog.testing import require_terraform
@@ -27,3 +28,14 @@ def test_deploy_destroy_cycle(pattern: Pattern) -> None:
     for adaptation in report.adaptations:
         # The report names what the local provider could not exercise (see the pattern README).
         print(f"{pattern.name}: not exercised locally: {adaptation}")
+
+
+@pytest.mark.deploy
+def test_pulumi_up_destroy_cycle(pattern: Pattern) -> None:
+    if not pulumi_cli.pulumi_available():
+        pytest.skip(
+            "the Pulumi CLI is not on PATH: the real Pulumi cycle needs it (programs are checked under mocks)"
+        )
+    with LocalAws() as aws:
+        assert pulumi_cli.cycle(pattern, print, aws=aws) == 0
+        assert not any(aws.inventory().values())

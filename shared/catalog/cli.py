@@ -409,6 +409,7 @@ def _is_expected(exc: Exception) -> bool:
     """Errors that carry a clear message for the user (no traceback for those)."""
     from .deploy import CycleError
     from .drivers import DriverError
+    from .engines.pulumi_cli import PulumiError
     from .engines.terraform import TerraformError
     from .packaging import PackagingError
     from .patterns import PatternError
@@ -416,7 +417,13 @@ def _is_expected(exc: Exception) -> bool:
 
     return isinstance(
         exc,
-        CycleError | DriverError | TerraformError | PackagingError | PatternError | ScenarioError,
+        CycleError
+        | DriverError
+        | PulumiError
+        | TerraformError
+        | PackagingError
+        | PatternError
+        | ScenarioError,
     )
 
 

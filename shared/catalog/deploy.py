@@ -34,7 +34,7 @@ class CycleError(Exception):
 @dataclass
 class Deployment:
     pattern: Pattern
-    workspace: TerraformWorkspace
+    workspace: TerraformWorkspace | None  # None: deployed by another engine (Pulumi)
     outputs: dict[str, Any]
     aws: LocalAws | None
 
@@ -83,6 +83,8 @@ def _destroy_quietly(workspace: TerraformWorkspace) -> None:
 
 
 def destroy(deployment: Deployment) -> None:
+    if deployment.workspace is None:
+        return
     try:
         deployment.workspace.destroy()
     finally:
