@@ -17,6 +17,16 @@ from .localaws import LocalAws
 from .patterns import load
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the session's embedded AWS run last.
+
+    moto's state is process-wide, so only one LocalAws runs at a time: tests that start one of
+    their own (the embedded AWS's own tests, the deploy-destroy cycles that need an empty account)
+    must run before the session instance starts.
+    """
+    items.sort(key=lambda item: "local_aws" in getattr(item, "fixturenames", ()))
+
+
 def require_terraform() -> None:
     if shutil.which("terraform") is None:
         pytest.skip("terraform is not on PATH: install Terraform >= 1.6 to run deploy tests")

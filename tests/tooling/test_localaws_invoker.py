@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from catalog.localaws import LocalAws
 
 # A package shaped like a catalog pattern: relative imports only.
@@ -96,8 +97,16 @@ def single_module_zip(source: str) -> bytes:
     )
 
 
+def _exclusive() -> None:
+    # moto's state is process-global, so one LocalAws runs at a time. These tests need their own
+    # (they reset it); when a session-wide one is running, run `pytest tests/tooling` alone.
+    if LocalAws.running() is not None:
+        pytest.skip("another LocalAws is running in this session (the `local_aws` fixture)")
+
+
 @pytest.fixture(scope="module")
 def aws() -> Iterator[LocalAws]:
+    _exclusive()
     with LocalAws() as local:
         yield local
 
@@ -237,12 +246,12 @@ def test_concurrent_invocations_see_only_their_own_environment(aws: LocalAws) ->
     seen_outside: list[bool] = []
 
     def call(name: str) -> None:
-        results[name] = invoke(aws, name, {"sleep": 0.3})[0]
+        results[name] = invoke(aws, name, {"sleep": 0.5})[0]
 
     threads = [threading.Thread(target=call, args=(n,)) for n in ("env-a", "env-b")]
     for thread in threads:
         thread.start()
-    time.sleep(0.15)
+    time.sleep(0.25)
     seen_outside.append("COLOUR" in os.environ)
     for thread in threads:
         thread.join()
@@ -349,7 +358,7 @@ def run_execution(aws: LocalAws, definition: dict[str, Any], payload: Any) -> di
     execution = sfn.start_execution(
         stateMachineArn=machine["stateMachineArn"], name="run-1", input=json.dumps(payload)
     )
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         described = sfn.describe_execution(executionArn=execution["executionArn"])
         if described["status"] != "RUNNING":
@@ -374,7 +383,7 @@ def test_retry_intervals_are_recorded_not_slept(aws: LocalAws) -> None:
     arn = deploy(aws, "shop-hello", shop_zip())
     retry = {
         "ErrorEquals": ["FlakyError"],
-        "IntervalSeconds": 2,
+        "IntervalSeconds": 30,
         "BackoffRate": 3,
         "MaxAttempts": 3,
     }
@@ -387,8 +396,8 @@ def test_retry_intervals_are_recorded_not_slept(aws: LocalAws) -> None:
     described = run_execution(aws, definition, {"name": "Retry"})
 
     assert described["status"] == "SUCCEEDED"
-    assert aws.retry_sleeps == [2.0, 6.0]
-    assert time.monotonic() - started < 5  # 8 s of intervals were not slept
+    assert aws.retry_sleeps == [30.0, 90.0]
+    assert time.monotonic() - started < 30  # two minutes of intervals were not slept
     assert [c.ok for c in aws.invocations] == [False, False, True]
 
 
@@ -501,3 +510,22 @@ def test_inventory_lists_everything_then_empties(aws: LocalAws) -> None:
     aws.client("kms").schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
 
     assert {kind: ids for kind, ids in aws.inventory().items() if ids} == {}
+
+
+def test_handler_output_goes_to_the_log_group_not_the_terminal(
+    aws: LocalAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = "def handler(event, context):\n    print('hello from the handler')\n    return 1\n"
+    deploy(aws, "printer", single_module_zip(source), handler="probe.functions.fn.handler")
+    invoke(aws, "printer", {})
+    assert "hello from the handler" not in capsys.readouterr().out
+    logs = aws.client("logs")
+    group = "/aws/lambda/printer"
+    messages = [
+        event["message"]
+        for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]
+        for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])[
+            "events"
+        ]
+    ]
+    assert "hello from the handler" in messages

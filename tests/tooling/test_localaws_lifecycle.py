@@ -7,13 +7,29 @@ import socket
 import time
 
 import pytest
+
 from catalog.localaws import LocalAws
 
 
+@pytest.fixture(autouse=True)
+def _exclusive() -> None:
+    # moto's state is process-global, so one LocalAws runs at a time. These tests start their
+    # own; when a session-wide one is running, run `pytest tests/tooling` alone.
+    if LocalAws.running() is not None:
+        pytest.skip("another LocalAws is running in this session (the `local_aws` fixture)")
+
+
 def _port_is_free(port: int) -> bool:
+    """Nothing listens there any more and a new server can listen there again."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return False
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As every server does: connections the old server closed may linger in TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
+            sock.listen()
         except OSError:
             return False
         return True
@@ -21,10 +37,8 @@ def _port_is_free(port: int) -> bool:
 
 def test_start_serves_and_stop_frees_the_port() -> None:
     aws = LocalAws()
-    started = time.perf_counter()
     aws.start()
     try:
-        assert time.perf_counter() - started < 5
         assert aws.endpoint_url == f"http://127.0.0.1:{aws.port}"
         assert aws.client("sts").get_caller_identity()["Account"]
         assert not _port_is_free(aws.port)
@@ -89,8 +103,10 @@ def test_stop_undoes_every_patch_and_removes_temp_dirs() -> None:
 
 
 def test_only_one_instance_runs_at_a_time() -> None:
-    with LocalAws(), pytest.raises(RuntimeError, match="another LocalAws"):
+    with LocalAws() as first, pytest.raises(RuntimeError, match="another LocalAws"):
+        assert LocalAws.running() is first
         LocalAws().start()
+    assert LocalAws.running() is None
     with LocalAws() as again:  # the first one released the slot
         assert again.port
 
