@@ -73,18 +73,18 @@ def test_check_fails_on_prevent_destroy(pattern: Pattern, local_aws: LocalAws) -
 
 def test_check_fails_on_pulumi_protect(pattern: Pattern, tmp_path: Path) -> None:
     """A deliberately broken copy of the program: every resource protected via a transformation."""
-    program = tmp_path / "pulumi"
-    shutil.copytree(
-        pattern.pulumi_dir, program, ignore=shutil.ignore_patterns("venv", "__pycache__")
-    )
+    # The program reads ../src and ../statemachine: copy the pattern, not only its pulumi/ folder.
+    copy = tmp_path / pattern.name
+    ignore = shutil.ignore_patterns("build", "tests", "terraform", "venv", "__pycache__")
+    shutil.copytree(pattern.root, copy, ignore=ignore)
+    program = copy / "pulumi"
     main = program / "__main__.py"
-    main.write_text(
+    protect_everything = (
         "import pulumi\n"
-        "pulumi.runtime.register_stack_transformation(\n"
-        "    lambda a: pulumi.ResourceTransformationResult(a.props, pulumi.ResourceOptions.merge(a.opts, "
-        "pulumi.ResourceOptions(protect=True))))\n"
-        + main.read_text().replace("from __future__ import annotations\n", "")
+        "pulumi.runtime.register_stack_transformation(lambda a: pulumi.ResourceTransformationResult(\n"
+        "    a.props, pulumi.ResourceOptions.merge(a.opts, pulumi.ResourceOptions(protect=True))))\n"
     )
+    main.write_text(main.read_text().replace("import pulumi\n", protect_everything, 1))
     violations = check_removal(pulumi_resources(program))
     assert violations and all("protected" in v.message for v in violations)
 
