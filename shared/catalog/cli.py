@@ -300,9 +300,19 @@ def _print_result(result: Any) -> None:
     if result.compensations:
         console.print("  compensations: " + " → ".join(result.compensations))
     for table, rows in result.tables.items():
-        preview = "; ".join(json.dumps(row, default=str, sort_keys=True) for row in rows[:4])
+        shown = "; ".join(_row_summary(row) for row in rows[:4]) or "(no rows for this scenario)"
         more = f" (+{len(rows) - 4} more)" if len(rows) > 4 else ""
-        console.print(f"  {table}: {preview}{more}")
+        console.print(f"  {table}: {shown}{more}")
+
+
+def _row_summary(row: dict[str, Any]) -> str:
+    """The short scalar fields of a row (ids, status, amounts): what tells the story."""
+    fields = [
+        f"{key}={value}"
+        for key, value in sorted(row.items())
+        if not isinstance(value, dict | list) and len(str(value)) <= 40 and not key.endswith("_at")
+    ]
+    return "{" + ", ".join(fields) + "}"
 
 
 def _print_timings(name: str, timings: dict[str, float]) -> None:
