@@ -9,10 +9,14 @@ import pytest
 from catalog.asl import lint_definition, lint_definition_text
 from catalog.patterns import discover
 
-DEFINITIONS = [path for p in discover() for path in sorted((p.root / "statemachine").glob("*.asl.json"))]
+DEFINITIONS = [
+    path for p in discover() for path in sorted((p.root / "statemachine").glob("*.asl.json"))
+]
 
 
-@pytest.mark.parametrize("path", DEFINITIONS, ids=[f"{p.parent.parent.name}/{p.name}" for p in DEFINITIONS])
+@pytest.mark.parametrize(
+    "path", DEFINITIONS, ids=[f"{p.parent.parent.name}/{p.name}" for p in DEFINITIONS]
+)
 def test_definition_passes_statelint_and_cfn_lint(path: Path) -> None:
     assert lint_definition(path) == []
 
