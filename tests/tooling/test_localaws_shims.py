@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -186,3 +187,72 @@ def test_invocations_write_to_the_configured_log_group(aws: LocalAws) -> None:
     aws.client("lambda").invoke(FunctionName="logs-to-custom", Payload=b"{}")
     groups = aws.inventory()["logs:log_groups"]
     assert groups == ["/custom/logs-to"]
+
+
+def test_aws_managed_policy_attaches_on_demand(aws: LocalAws) -> None:
+    _role(aws, "durable-role")
+    iam = aws.client("iam")
+    arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy"
+    iam.attach_role_policy(RoleName="durable-role", PolicyArn=arn)
+    attached = iam.list_attached_role_policies(RoleName="durable-role")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [arn]
+    with pytest.raises(ClientError, match="NoSuchEntity"):
+        iam.attach_role_policy(
+            RoleName="durable-role", PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicy"
+        )
+
+
+def test_dynamodb_transaction_rollback_does_not_undo_concurrent_writes(aws: LocalAws) -> None:
+    """A failed transaction must not restore a table snapshot over writes made meanwhile."""
+    import threading
+
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(
+        TableName="stock",
+        KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="stock", Item={"sku": {"S": "a"}, "n": {"N": "0"}})
+    dynamodb.put_item(TableName="stock", Item={"sku": {"S": "b"}, "n": {"N": "0"}})
+
+    def increment() -> None:
+        for _ in range(40):
+            dynamodb.update_item(
+                TableName="stock",
+                Key={"sku": {"S": "a"}},
+                UpdateExpression="SET n = n + :one",
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+
+    def failing_transactions() -> None:
+        for _ in range(40):
+            with contextlib.suppress(ClientError):
+                dynamodb.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Update": {
+                                "TableName": "stock",
+                                "Key": {"sku": {"S": "a"}},
+                                "UpdateExpression": "SET n = n + :z",
+                                "ExpressionAttributeValues": {":z": {"N": "0"}},
+                            }
+                        },
+                        {
+                            "ConditionCheck": {
+                                "TableName": "stock",
+                                "Key": {"sku": {"S": "b"}},
+                                "ConditionExpression": "n > :big",
+                                "ExpressionAttributeValues": {":big": {"N": "9"}},
+                            }
+                        },
+                    ]
+                )
+
+    threads = [threading.Thread(target=increment), threading.Thread(target=failing_transactions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    item = dynamodb.get_item(TableName="stock", Key={"sku": {"S": "a"}})["Item"]
+    assert item["n"]["N"] == "40"

@@ -191,3 +191,19 @@ def test_the_caller_keeps_its_runtime_state(options_program: Path) -> None:
 def test_a_folder_without_a_program_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"no __main__\.py"):
         record_program(tmp_path)
+
+
+def test_data_source_lookups_resolve_under_mocks(tmp_path: Path) -> None:
+    program = write_program(
+        tmp_path / "lookup",
+        """\
+        import pulumi
+        import pulumi_aws as aws
+
+        identity = aws.get_caller_identity()
+        partition = aws.get_partition()
+        pulumi.export("account", identity.account_id)
+        pulumi.export("partition", partition.partition)
+        """,
+    )
+    assert run_program(program).outputs == {"account": "123456789012", "partition": "aws"}

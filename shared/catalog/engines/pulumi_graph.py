@@ -297,7 +297,8 @@ class CatalogMocks(pulumi_mocks.Mocks):
             return f"{args.name}-id", dict(args.inputs)
         return _aws_resource(args.typ, args.name, dict(args.inputs))
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        # (result, failures): pulumi 3.272 iterates the failures, so never None.
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             arn = f"arn:aws:iam::{ACCOUNT_ID}:user/catalog"
             return {
@@ -305,12 +306,12 @@ class CatalogMocks(pulumi_mocks.Mocks):
                 "arn": arn,
                 "id": ACCOUNT_ID,
                 "userId": "AIDAMOCK",
-            }, None
+            }, []
         if args.token == "aws:index/getRegion:getRegion":
-            return {"id": REGION, "name": REGION, "region": REGION}, None
+            return {"id": REGION, "name": REGION, "region": REGION}, []
         if args.token == "aws:index/getPartition:getPartition":
-            return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}, None
-        return {}, None
+            return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}, []
+        return {}, []
 
 
 def _aws_resource(token: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:

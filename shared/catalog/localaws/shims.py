@@ -8,6 +8,7 @@ tests/tooling/test_localaws_shims.py that goes through boto3 against the running
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from .patching import Patches
@@ -20,6 +21,8 @@ def install(patches: Patches) -> None:
     _install_lambda_config_round_trip(patches)
     _install_sfn_validate_definition(patches)
     _install_sfn_list_versions(patches)
+    _install_iam_managed_policy_on_demand(patches)
+    _install_dynamodb_request_isolation(patches)
 
 
 # --- Lambda: LoggingConfig and DeadLetterConfig ------------------------------------------------
@@ -162,3 +165,53 @@ def _install_sfn_list_versions(patches: Patches) -> None:
         return ActionResult({"stateMachineVersions": listed})
 
     patches.set(StepFunctionResponse, "list_state_machine_versions", list_state_machine_versions)
+
+
+# --- IAM: AWS managed policies ------------------------------------------------------------------
+# Gap: moto knows AWS managed policies only when it loads all ~1,400 of them for every account
+# (MOTO_IAM_LOAD_MANAGED_POLICIES, about 2 s per reset), so attaching one (for example
+# AWSLambdaBasicDurableExecutionRolePolicy) fails with NoSuchEntity. The shim loads the one being
+# attached, from moto's own copy of the AWS data, on demand.
+
+
+def _install_iam_managed_policy_on_demand(patches: Patches) -> None:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy, IAMBackend
+
+    original = IAMBackend.attach_role_policy
+    known: dict[str, Any] = {}
+
+    def attach_role_policy(self: Any, policy_arn: str, role_name: str) -> None:
+        if policy_arn not in self.managed_policies and ":iam::aws:policy/" in policy_arn:
+            if not known:
+                known.update(json.loads(aws_managed_policies_data))
+            name = policy_arn.rsplit("/", 1)[1]
+            if name in known:
+                policy = AWSManagedPolicy.from_data(
+                    name, self.account_id, self.region_name, known[name]
+                )
+                self.managed_policies[policy.arn] = policy
+        original(self, policy_arn, role_name)
+
+    patches.set(IAMBackend, "attach_role_policy", attach_role_policy)
+
+
+# --- DynamoDB: request isolation ----------------------------------------------------------------
+# Gap: moto's TransactWriteItems snapshots every table it touches and, when a condition fails,
+# restores the whole snapshot, undoing writes that other requests made meanwhile; the server
+# serves requests on parallel threads. Concurrent orders would then lose or resurrect stock for a
+# reason that does not exist on AWS. Serving one DynamoDB request at a time restores the
+# isolation DynamoDB guarantees (each request is atomic on its own).
+
+
+def _install_dynamodb_request_isolation(patches: Patches) -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    lock = threading.Lock()
+
+    def call_action(self: Any) -> Any:
+        with lock:
+            return original(self)
+
+    patches.set(DynamoHandler, "call_action", call_action)
