@@ -13,6 +13,7 @@ from pathlib import Path
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 FAKE_ARN = "arn:aws:lambda:us-east-1:123456789012:function:{name}"
+FAKE_ROLE = "arn:aws:iam::123456789012:role/state-machine"
 
 
 @dataclass(frozen=True)
@@ -27,16 +28,36 @@ def substitute_placeholders(text: str) -> str:
 
 
 def lint_definition_text(text: str) -> list[LintProblem]:
-    from statelint.linter import Linter
-
     rendered = substitute_placeholders(text)
     try:
         definition = json.loads(rendered)
     except json.JSONDecodeError as exc:
         return [LintProblem("json", f"invalid JSON: {exc.msg}", exc.lineno)]
-    problems = [LintProblem("statelint", message) for message in Linter.validate(definition)]
+    problems = [LintProblem("statelint", message) for message in statelint_problems(definition)]
     problems += _cfn_lint(definition)
     return problems
+
+
+def statelint_problems(definition: object) -> list[str]:
+    from statelint.config import Config
+    from statelint.linter import Linter
+    from statelint.problem import ProblemType
+
+    # Step Functions accepts integers where statelint wants floats (BackoffRate: 2).
+    return [str(p) for p in Linter.validate(definition, Config({ProblemType.FLOAT}))]
+
+
+def cfn_template(definition: object) -> dict[str, object]:
+    """The definition in object form inside a state machine resource: what cfn-lint E3601 reads."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "StateMachine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {"RoleArn": FAKE_ROLE, "Definition": definition},
+            }
+        },
+    }
 
 
 def lint_definition(path: Path) -> list[LintProblem]:
@@ -47,19 +68,7 @@ def _cfn_lint(definition: object) -> list[LintProblem]:
     """cfn-lint E3601 validates a definition in object form inside a state machine resource."""
     from cfnlint.api import lint
 
-    template = {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Resources": {
-            "StateMachine": {
-                "Type": "AWS::StepFunctions::StateMachine",
-                "Properties": {
-                    "RoleArn": "arn:aws:iam::123456789012:role/state-machine",
-                    "Definition": definition,
-                },
-            }
-        },
-    }
-    matches = lint(json.dumps(template))
+    matches = lint(json.dumps(cfn_template(definition)))
     return [
         LintProblem("cfn-lint", f"{m.rule.id}: {m.message}")
         for m in matches

@@ -16,19 +16,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-SUBCOMMANDS = (
-    "list",
-    "build",
-    "up",
-    "down",
-    "cycle",
-    "run",
-    "demo",
-    "validate",
-    "review",
-    "bench",
-    "test",
-)
 console = Console(highlight=False)
 
 

@@ -7,7 +7,7 @@ import re
 import shlex
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -80,8 +80,15 @@ def schema_problems(data: Any, text: str, path: Path, schema: str) -> list[Probl
     return problems
 
 
-def validate_metadata(path: Path, *, schema: str = CATALOG_SCHEMA) -> list[Problem]:
-    """Schema, cross-field and on-disk checks of one metadata file (its folder is the pattern)."""
+def validate_metadata(
+    path: Path, *, schema: str = CATALOG_SCHEMA, pattern_folder: bool | None = None
+) -> list[Problem]:
+    """Schema, cross-field and on-disk checks of one metadata file.
+
+    `pattern_folder`: the file's folder is a pattern (its name must equal projectFolder, its
+    templateFile must exist). None decides by location: a folder in patterns/ is a pattern, the
+    model at the top of the repository is not. A checkout of the public catalogue passes True.
+    """
     try:
         text = path.read_text()
     except FileNotFoundError:
@@ -95,15 +102,16 @@ def validate_metadata(path: Path, *, schema: str = CATALOG_SCHEMA) -> list[Probl
     problems = schema_problems(data, text, path, schema)
     if not isinstance(data, dict):
         return problems
-    template = (
-        data.get("gitHub", {}).get("template", {}) if isinstance(data.get("gitHub"), dict) else {}
-    )
+    github = data.get("gitHub")
+    template = github.get("template", {}) if isinstance(github, dict) else {}
+    template = template if isinstance(template, dict) else {}
     folder, template_file = template.get("projectFolder"), template.get("templateFile")
+    # A folder prefix, not a file named after the folder (lib/<folder>-stack.ts is fine).
     if (
         isinstance(folder, str)
-        and isinstance(template_file, str)
         and folder
-        and folder in template_file
+        and isinstance(template_file, str)
+        and folder in PurePosixPath(template_file).parts[:-1]
     ):
         problems.append(
             Problem(
@@ -114,9 +122,11 @@ def validate_metadata(path: Path, *, schema: str = CATALOG_SCHEMA) -> list[Probl
             )
         )
     pattern_dir = path.parent
-    # Only a folder in patterns/ is a pattern; the model at the top describes none.
-    in_patterns = pattern_dir.parent.name == "patterns"
-    if isinstance(folder, str) and in_patterns and folder != pattern_dir.name:
+    if pattern_folder is None:
+        pattern_folder = pattern_dir.parent.name == "patterns"
+    if not pattern_folder:
+        return problems
+    if isinstance(folder, str) and folder and folder != pattern_dir.name:
         kind = (
             "differs only in case from"
             if folder.lower() == pattern_dir.name.lower()
@@ -130,23 +140,35 @@ def validate_metadata(path: Path, *, schema: str = CATALOG_SCHEMA) -> list[Probl
                 f"projectFolder {folder!r} {kind} the folder name {pattern_dir.name!r}",
             )
         )
-    if pattern_dir.parent.name == "patterns":
-        files = [template_file] + [
-            v.get("templateFile")
-            for v in (data.get("variants") or {}).values()
-            if isinstance(v, dict)
-        ]
-        for name in files:
-            if isinstance(name, str) and name and not (pattern_dir / name).is_file():
-                problems.append(
-                    Problem(
-                        "metadata.template-missing",
-                        path,
-                        _line_of(text, "templateFile"),
-                        f"templateFile {name!r} does not exist in {pattern_dir.name}/",
-                    )
+    variants = data.get("variants") if isinstance(data.get("variants"), dict) else {}
+    files = [(template_file, _line_of(text, "templateFile"))] + [
+        (v.get("templateFile"), _line_of_value(text, v.get("templateFile")))
+        for v in variants.values()
+        if isinstance(v, dict)
+    ]
+    for name, line in files:
+        if not isinstance(name, str) or not name.strip():
+            continue
+        relative = name.strip()
+        if isinstance(folder, str) and folder and relative.startswith(f"{folder}/"):
+            relative = relative[len(folder) + 1 :]  # metadata.template-path reports the prefix
+        if not (pattern_dir / relative).is_file():
+            problems.append(
+                Problem(
+                    "metadata.template-missing",
+                    path,
+                    line,
+                    f"templateFile {relative!r} does not exist in {pattern_dir.name}/",
                 )
+            )
     return problems
+
+
+def _line_of_value(text: str, value: object) -> int | None:
+    if not isinstance(value, str):
+        return None
+    match = re.search(rf'"templateFile"\s*:\s*"{re.escape(value)}"', text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def readme_sections(text: str) -> list[str]:
@@ -226,7 +248,7 @@ def shell_commands(text: str) -> list[tuple[int, str]]:
 
 
 def command_problems(path: Path, text: str, repo_root: Path | None) -> list[Problem]:
-    from .cli import SUBCOMMANDS  # the CLI owns its command list
+    from .commands import SUBCOMMANDS
 
     problems = []
     bases = [path.parent] + ([repo_root] if repo_root else [])

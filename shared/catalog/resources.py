@@ -9,7 +9,7 @@ objects alike.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,27 +187,31 @@ def _collect_references(expr: Any) -> Iterator[str]:
 
 
 # ---------------------------------------------------------------- Terraform HCL
-def from_hcl(root: Path, *, follow_modules: bool = True) -> list[Resource]:
+def from_hcl(
+    root: Path, *, follow_modules: bool = True, parse: Callable[[str], Any] | None = None
+) -> list[Resource]:
     """Resources as written in a Terraform folder; local modules are followed (address prefixed).
 
     Values keep HCL expressions as strings (`"${aws_x.y.name}"`); references are extracted from
     them. This is what the removal checks read, because `prevent_destroy` lives only here.
     """
-    return list(_hcl_resources(root.resolve(), "", follow_modules, seen=set()))
+    if parse is None:
+        import hcl2  # local import: only the Terraform paths need the parser
+
+        parse = hcl2.loads
+    return list(_hcl_resources(root.resolve(), "", follow_modules, set(), parse))
 
 
 def _hcl_resources(
-    directory: Path, prefix: str, follow: bool, seen: set[Path]
+    directory: Path, prefix: str, follow: bool, seen: set[Path], parse: Callable[[str], Any]
 ) -> Iterator[Resource]:
-    import hcl2  # local import: only the Terraform paths need the parser
-
     if directory in seen:
         return
     seen.add(directory)
     for path in sorted(directory.glob("*.tf")):
         text = path.read_text()
         try:
-            document = hcl2.loads(text)
+            document = parse(text)
         except Exception as exc:  # python-hcl2 raises lark errors of several types
             raise HclError(f"{path}: cannot parse HCL ({type(exc).__name__}: {exc})") from exc
         for block in document.get("resource", []):
@@ -237,6 +241,7 @@ def _hcl_resources(
                             f"{prefix}module.{_unquote(name)}.",
                             follow,
                             seen.copy(),
+                            parse,
                         )
 
 
@@ -268,7 +273,8 @@ def _hcl_refs(body: Mapping[str, Any], prefix: str) -> dict[str, tuple[str, ...]
 
 
 def _block_line(text: str, kind: str, name: str) -> int | None:
+    # [ \t]*, not \s*: \s would also match the newline before the block and land a line early.
     match = re.search(
-        rf'^\s*resource\s+"{re.escape(kind)}"\s+"{re.escape(name)}"', text, re.MULTILINE
+        rf'^[ \t]*resource\s+"{re.escape(kind)}"\s+"{re.escape(name)}"', text, re.MULTILINE
     )
     return text.count("\n", 0, match.start()) + 1 if match else None
