@@ -1,0 +1,172 @@
+"""runtime: deprecated or outdated Lambda runtimes, and hard-coded AWS regions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from ..context import PatternContext
+from ..jsscan import JS_SUFFIXES
+from ..model import rule
+from . import check
+from .iam import iac_files
+
+rule(
+    "RT001",
+    "runtime",
+    "error",
+    "deprecated or outdated Lambda runtime",
+    "Runtime: python3.9 (minimum python3.11); nodejs18.x (minimum nodejs20.x); go1.x; java8",
+)
+rule(
+    "RT002",
+    "runtime",
+    "warning",
+    "hard-coded AWS region",
+    "provider \"aws\" { region = \"us-east-1\" }; boto3.client('s3', region_name='eu-west-1')",
+)
+
+MIN_PYTHON = (3, 11)
+MIN_NODE = 20
+MIN_RUBY = (3, 3)
+_RUNTIME = re.compile(
+    r"(?:['\"]|\b[Rr]untime[\"']?\s*[:=]\s*)"
+    r"(python[23]\.\d+|nodejs(?:\d+\.x)?|java8(?:\.al2)?|go1\.x|dotnetcore\d\.\d|dotnet[5-7]|"
+    r"ruby\d\.\d|provided)(?![\w.-])"
+)
+_CDK_RUNTIME = re.compile(
+    r"\bRuntime\s*\.\s*(PYTHON_3_\d+|PYTHON3D\d+|NODEJS_\d+_X|NODE_JS\d+D_X|JAVA_8(?:_CORRETTO)?|JAVA8(?:_AL2)?|"
+    r"GO_1_X|GO1DX|DOTNET_CORE_\d_\d|DOTNET_6|DOTNET6|DOTNET_7|RUBY_2_7|RUBY_3_2|RUBY2D7|RUBY3D2|PROVIDED)\b"
+)
+_REGION = re.compile(
+    r"(?<![\w-])((?:us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:gov-)?"
+    r"(?:east|west|north|south|central|northeast|southeast|northwest|southwest)-\d)(?![\w-])"
+)
+_CODE_SKIP_DIRS = {"tests", "test", "__tests__", "events", "docs", ".github", "scripts"}
+_CODE_SKIP_NAMES = {
+    "samconfig.toml",
+    "samconfig.yaml",
+    "samconfig.yml",
+    "cdk.context.json",
+    "package-lock.json",
+}
+
+
+def _cdk_token(member: str) -> str:
+    """`PYTHON_3_9` / `PYTHON3D9` / `NODEJS_18_X` / `NODE_JS18D_X` -> a runtime id."""
+    m = re.fullmatch(r"PYTHON_?3_?D?(\d+)", member)
+    if m:
+        return f"python3.{m.group(1)}"
+    m = re.fullmatch(r"NODE_?JS_?(\d+)(?:D)?_X", member)
+    if m:
+        return f"nodejs{m.group(1)}.x"
+    m = re.fullmatch(r"RUBY_?(\d)_?D?(\d)", member)
+    if m:
+        return f"ruby{m.group(1)}.{m.group(2)}"
+    if member.startswith("JAVA"):
+        return "java8"
+    if member.startswith("GO"):
+        return "go1.x"
+    if member.startswith("DOTNET"):
+        return "dotnet6" if "6" in member else "dotnetcore3.1" if "CORE" in member else "dotnet7"
+    return "provided"
+
+
+def _comment(line: str) -> bool:
+    return line.lstrip().startswith(("#", "//", "*", "/*"))
+
+
+@check("runtime", "RT001")
+def check_runtimes(ctx: PatternContext) -> None:
+    for rel in iac_files(ctx):
+        text = ctx.read_text(rel)
+        if text is None or not (_RUNTIME.search(text) or _CDK_RUNTIME.search(text)):
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            if _comment(line):
+                continue
+            tokens = [m.group(1) for m in _RUNTIME.finditer(line)]
+            tokens += [_cdk_token(m.group(1)) for m in _CDK_RUNTIME.finditer(line)]
+            for token in tokens:
+                why = _why(token)
+                if why:
+                    ctx.report(
+                        "RT001",
+                        rel,
+                        number,
+                        f"runtime {token}: {why}",
+                        "use python3.13 / nodejs22.x (or the newest the code supports)",
+                    )
+
+
+def _why(token: str) -> str | None:
+    m = re.fullmatch(r"python(\d)\.(\d+)", token)
+    if m:
+        version = (int(m.group(1)), int(m.group(2)))
+        return (
+            f"older than the minimum python{MIN_PYTHON[0]}.{MIN_PYTHON[1]}"
+            if version < MIN_PYTHON
+            else None
+        )
+    m = re.fullmatch(r"nodejs(\d+)\.x", token)
+    if m:
+        return f"older than the minimum nodejs{MIN_NODE}.x" if int(m.group(1)) < MIN_NODE else None
+    m = re.fullmatch(r"ruby(\d)\.(\d)", token)
+    if m:
+        return (
+            "deprecated: use ruby3.3 or later"
+            if (int(m.group(1)), int(m.group(2))) < MIN_RUBY
+            else None
+        )
+    return {
+        "nodejs": "deprecated (Node.js 0.10)",
+        "java8": "deprecated: use java21",
+        "java8.al2": "deprecated: use java21",
+        "go1.x": "deprecated: build for provided.al2023",
+        "provided": "deprecated (Amazon Linux 1): use provided.al2023",
+    }.get(token) or ("deprecated: use dotnet8" if token.startswith("dotnet") else None)
+
+
+def region_files(ctx: PatternContext) -> list[str]:
+    """IaC files and Lambda code; tests, events, docs and tool configs are left out."""
+    iac = set(iac_files(ctx))
+    out = []
+    for rel in ctx.source_files(
+        ".py", *JS_SUFFIXES, ".tf", ".yaml", ".yml", ".json", ".java", ".go", ".cs"
+    ):
+        parts = PurePosixPath(rel).parts
+        name = parts[-1]
+        if rel in iac:
+            out.append(rel)
+            continue
+        if name in _CODE_SKIP_NAMES or _CODE_SKIP_DIRS & set(parts[:-1]) or rel.endswith(".d.ts"):
+            continue
+        if name.startswith("test_") or name.endswith(
+            ("_test.py", ".test.ts", ".test.js", ".spec.ts", ".spec.js")
+        ):
+            continue
+        if rel.endswith((".json", ".yaml", ".yml")):
+            continue  # data and config files; templates are in `iac`
+        out.append(rel)
+    return out
+
+
+@check("regions", "RT002")
+def check_regions(ctx: PatternContext) -> None:
+    for rel in region_files(ctx):
+        text = ctx.read_text(rel)
+        if text is None or not _REGION.search(text):
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            if _comment(line):
+                continue
+            m = _REGION.search(line)
+            if m:
+                ctx.report(
+                    "RT002",
+                    rel,
+                    number,
+                    f"hard-coded region {m.group(1)!r}",
+                    "take the region from the environment / provider configuration "
+                    "(AWS_REGION, the stack's region, Aws.REGION)",
+                )

@@ -1,0 +1,153 @@
+"""`review()`: find the patterns, run every check on each (in parallel for big trees), then the
+cross-pattern work (cfn-lint worker, checkov). Nothing inside a check can crash the review."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from . import pathcase
+from .cfnlint_client import CfnJob, CfnLint
+from .context import Listing, PatternContext
+from .discover import changed_files, detect, flavour, listings, pattern_dirs, select_changed
+from .model import Finding, Notice, PatternSummary, Report
+from .rules import CHECKS, load_all
+from .rules.checkov import Checkov, Target
+from .rules.state_machine import Collected
+
+PARALLEL_FROM = 8  # patterns; below this a process pool costs more than it saves
+
+
+@dataclass
+class PatternResult:
+    name: str
+    path: str
+    frameworks: list[str]
+    findings: list[Finding] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    jobs: list[CfnJob] = field(default_factory=list)
+
+
+def review_pattern(root: Path, listing: Listing, in_git: bool, cwd: Path) -> PatternResult:
+    """Every check on one pattern folder; a failing check becomes a notice, never an exception."""
+    load_all()
+    pathcase.clear()  # folder listings are cached per pattern, never across reviews
+    ctx = PatternContext(root, listing, cwd=cwd, in_git=in_git, flavour=flavour(root))
+    frameworks: list[str] = []
+    try:
+        frameworks = detect(ctx).names()
+    except Exception as exc:  # a pattern must never stop the review
+        ctx.note(".", f"could not detect its frameworks: {type(exc).__name__}: {exc}")
+    if not frameworks and ctx.files:
+        ctx.note(
+            ".",
+            "no IaC found (SAM/CloudFormation, CDK, Terraform, Pulumi, Serverless): "
+            "IaC rules not applied",
+        )
+    for chk in CHECKS:
+        try:
+            chk.fn(ctx)
+        except Exception as exc:  # a pattern must never stop the review
+            ctx.notices.append(
+                Notice(
+                    ctx.name,
+                    ctx.display("."),
+                    f"could not analyse {ctx.name} with "
+                    f"{chk.name} ({', '.join(chk.rules)}): {type(exc).__name__}: {exc}",
+                )
+            )
+    collected = ctx.cache.get("cfnlint")
+    jobs = collected.jobs if isinstance(collected, Collected) else []
+    return PatternResult(ctx.name, ctx.display("."), frameworks, ctx.findings, ctx.notices, jobs)
+
+
+def _review_one(args: tuple[Path, Listing, bool, Path]) -> PatternResult:
+    return review_pattern(*args)
+
+
+def _warm_up() -> None:
+    """Import and build what every worker needs once, before the pool forks."""
+    load_all()
+    import hcl2.parser
+    import statelint.linter  # noqa: F401
+
+    hcl2.parser.parser()
+
+
+def _terraform_roots(root: Path, listing: Listing) -> list[Path]:
+    folders = {str(PurePosixPath(f).parent) for f in listing.files if f.endswith(".tf")}
+    return [root / f for f in sorted(folders) if "modules" not in PurePosixPath(f).parts]
+
+
+def review(
+    paths: Sequence[str | Path],
+    changed_since: str | None = None,
+    checkov: bool = False,
+    *,
+    cfn_lint: bool = True,
+    jobs: int | None = None,
+    cwd: Path | None = None,
+) -> Report:
+    """Review pattern folders (or folders of patterns). Raises UsageError for bad arguments only."""
+    started = time.perf_counter()
+    cwd = (cwd or Path.cwd()).resolve()
+    work: list[tuple[Path, Listing, bool, Path]] = []
+    seen: set[Path] = set()
+    touched = changed_files(changed_since, cwd)[1] if changed_since else None
+    for raw in paths or [cwd]:
+        path = Path(raw)
+        path = (cwd / path if not path.is_absolute() else path).resolve()
+        dirs = [d for d in pattern_dirs(path) if d.resolve() not in seen]
+        if touched is not None:
+            dirs = select_changed(dirs, touched)
+        seen.update(d.resolve() for d in dirs)
+        found, in_git = listings(path, dirs)
+        work += [(d, found[d], in_git, cwd) for d in dirs]
+    targets = [Target(d.name, t) for d, listing, _, _ in work for t in _terraform_roots(d, listing)]
+    lint = CfnLint() if cfn_lint else None
+    workers = jobs or os.cpu_count() or 1
+    parallel = len(work) >= PARALLEL_FROM and workers > 1
+    # checkov runs in threads: start them after the process pool has forked, never before.
+    checkov_runner = Checkov(targets, cwd) if checkov and not parallel else None
+    try:
+        if parallel:
+            if lint is not None:
+                lint.start()  # its import overlaps the pattern work
+            _warm_up()
+            context = multiprocessing.get_context("fork") if os.name == "posix" else None
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                chunk = max(1, min(8, len(work) // (workers * 16)))  # small chunks: even finish
+                results = list(pool.map(_review_one, work, chunksize=chunk))
+            if checkov:
+                checkov_runner = Checkov(targets, cwd)
+        else:
+            results = [review_pattern(*item) for item in work]
+        report = Report(checkov=checkov)
+        for result in results:
+            report.patterns.append(PatternSummary(result.name, result.path, result.frameworks))
+            report.findings += result.findings
+            report.notices += result.notices
+        all_jobs = [job for result in results for job in result.jobs]
+        if lint is not None:
+            if all_jobs:
+                found_sfn, notes = lint.run(all_jobs)
+                report.findings += found_sfn
+                report.notices += notes
+            else:
+                lint.stop()
+        if checkov_runner is not None:
+            found_ck, notes = checkov_runner.results()
+            report.findings += found_ck
+            report.notices += notes
+    finally:
+        if lint is not None:
+            lint.stop()
+    report.findings.sort(key=lambda f: (f.pattern, f.path, f.line or 0, f.rule, f.message))
+    report.notices.sort()
+    report.duration_s = time.perf_counter() - started
+    return report

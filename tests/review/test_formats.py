@@ -1,0 +1,105 @@
+"""The four output formats: json shape, SARIF 2.1.0, GitHub annotations + job summary, text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catalog.review import RULES, review
+from catalog.review.formats import SARIF_SCHEMA, markdown_summary, render
+from catalog.review.model import CATEGORIES, FINDING_KEYS, Report
+
+
+@pytest.fixture
+def report(tmp_path: Path, kit: Any) -> Report:
+    """Findings of several rules plus a not-analysed item."""
+    root = kit.materialise(kit.load_case("ATOM001-typescript"), tmp_path)
+    (root / "README.md").write_text("# Orders with Lambda, 100% | tested\n\nTODO\n")
+    (root / "blob.py").write_bytes(b"\x00" * 10)
+    return review([root], cfn_lint=False, cwd=root)
+
+
+def test_json_shape(report: Report) -> None:
+    data = json.loads(render(report, "json"))
+    assert set(data) == {"findings", "summary"}
+    assert data["findings"], "the fixture has findings"
+    for finding in data["findings"]:
+        assert list(finding) == list(FINDING_KEYS)
+        assert finding["rule"] in RULES
+        assert finding["category"] in CATEGORIES
+        assert finding["severity"] in ("error", "warning", "notice")
+        assert isinstance(finding["line"], int | None)
+        assert isinstance(finding["message"], str) and finding["message"]
+    summary = data["summary"]
+    assert summary["patterns"] == 1
+    assert summary["findings"] == len(data["findings"])
+    assert sum(summary["by_severity"].values()) == len(data["findings"])
+    assert summary["not_analysed"] == [
+        {"pattern": "cdk-orders", "path": "blob.py", "reason": "binary file: not analysed"}
+    ]
+    assert {"ATOM001", "DOC002", "DOC003", "DOC004"} <= set(summary["by_rule"])
+
+
+def test_sarif(report: Report) -> None:
+    data = json.loads(render(report, "sarif"))
+    assert data["version"] == "2.1.0"
+    assert data["$schema"] == SARIF_SCHEMA
+    (run,) = data["runs"]
+    driver_rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert set(driver_rules) == set(RULES)
+    assert len(run["results"]) == len(report.findings)
+    for result in run["results"]:
+        assert driver_rules[result["ruleIndex"]] == result["ruleId"]
+        assert result["level"] in ("error", "warning", "note")
+        (location,) = result["locations"]
+        physical = location["physicalLocation"]
+        assert physical["artifactLocation"]["uri"]
+        if "region" in physical:
+            assert physical["region"]["startLine"] >= 1
+    atom = next(r for r in run["results"] if r["ruleId"] == "ATOM001")
+    assert atom["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "lib/functions/reserve/index.ts"},
+        "region": {"startLine": 17},
+    }
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert notes[0]["message"]["text"] == "not analysed: binary file: not analysed"
+
+
+def test_github_annotations(report: Report) -> None:
+    lines = render(report, "github").splitlines()
+    assert (
+        "::error file=lib/functions/reserve/index.ts,line=17,title=ATOM001 (atomicity)::item read"
+        in "\n".join(lines)
+    )
+    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
+    assert "::notice file=blob.py,title=not analysed::binary file: not analysed" in lines
+
+
+def test_github_escapes_newlines_and_percent() -> None:
+    from catalog.review.formats import annotations
+    from catalog.review.model import Finding
+
+    finding = Finding("p", "a,b:c.txt", 3, "DOC003", "docs", "error", "50% done\nnext", "")
+    (line,) = annotations(Report(findings=[finding]))
+    assert line == "::error file=a%2Cb%3Ac.txt,line=3,title=DOC003 (docs)::50%25 done%0Anext"
+
+
+def test_markdown_summary(report: Report) -> None:
+    text = markdown_summary(report)
+    assert text.startswith("## Pattern review")
+    assert "| ATOM001 |" in text
+    assert "100% \\| tested" not in text  # messages are not the README; pipes are escaped anyway
+    assert "<summary>Not analysed</summary>" in text
+
+
+def test_text_groups_by_pattern(report: Report) -> None:
+    text = render(report, "text")
+    first = text.splitlines()[0]
+    assert first.startswith(". ") or first.startswith("cdk-orders") or "[cdk-typescript]" in first
+    assert "  error   ATOM001  lib/functions/reserve/index.ts:17" in text
+    assert "hint: make the write conditional" in text
+    assert "not analysed  blob.py: binary file: not analysed" in text
+    assert text.rstrip().splitlines()[-1].startswith("1 pattern(s) reviewed")
