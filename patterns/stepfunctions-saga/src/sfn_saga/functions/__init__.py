@@ -1,0 +1,1 @@
+"""One module per Lambda function; each exposes `handler(event, context)`."""
