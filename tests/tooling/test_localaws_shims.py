@@ -256,3 +256,74 @@ def test_dynamodb_transaction_rollback_does_not_undo_concurrent_writes(aws: Loca
         thread.join()
     item = dynamodb.get_item(TableName="stock", Key={"sku": {"S": "a"}})["Item"]
     assert item["n"]["N"] == "40"
+
+
+def _stream_table(aws: LocalAws, name: str) -> str:
+    created = aws.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    return str(created["TableDescription"]["LatestStreamArn"])
+
+
+def _stream_records(aws: LocalAws, stream_arn: str) -> list[dict[str, Any]]:
+    streams = aws.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return list(streams.get_records(ShardIterator=iterator)["Records"])
+
+
+def test_stream_records_stay_readable_and_disabled_mappings_do_not_fire(aws: LocalAws) -> None:
+    stream_arn = _stream_table(aws, "outbox")
+    lambda_ = aws.client("lambda")
+    lambda_.create_function(
+        FunctionName="relay",
+        Runtime="python3.13",
+        Role=_role(aws, "relay-role"),
+        Handler="app.handler",
+        Code={"ZipFile": _zip()},
+    )
+    mapping = lambda_.create_event_source_mapping(
+        EventSourceArn=stream_arn, FunctionName="relay", StartingPosition="TRIM_HORIZON"
+    )
+    lambda_.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+    before = len(aws.invocations)
+    for key in ("a", "b"):
+        aws.client("dynamodb").put_item(TableName="outbox", Item={"pk": {"S": key}})
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in _stream_records(aws, stream_arn)] == [
+        "a",
+        "b",
+    ]
+    assert len(aws.invocations) == before
+
+
+def test_eventbridge_envelope_carries_the_account(aws: LocalAws) -> None:
+    events, sqs = aws.client("events"), aws.client("sqs")
+    url = sqs.create_queue(QueueName="events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name="all", EventPattern=json.dumps({"source": ["test"]}))
+    events.put_targets(Rule="all", Targets=[{"Id": "q", "Arn": arn}])
+    events.put_events(Entries=[{"Source": "test", "DetailType": "t", "Detail": "{}"}])
+    message = json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
+    assert message["account"] == "123456789012"
+
+
+def test_sqs_redrive_policy_comes_back_compact(aws: LocalAws) -> None:
+    sqs = aws.client("sqs")
+    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    policy = json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}, separators=(",", ":")
+    )
+    url = sqs.create_queue(QueueName="main", Attributes={"RedrivePolicy": policy})["QueueUrl"]
+    returned = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])
+    assert returned["Attributes"]["RedrivePolicy"] == policy

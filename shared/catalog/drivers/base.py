@@ -9,7 +9,9 @@ if TYPE_CHECKING:
     from ..localaws import LocalAws
     from ..patterns import Pattern
 
-StepKind = Literal["task", "step", "invoke", "wait", "compensation", "api", "relay", "consumer"]
+StepKind = Literal[
+    "task", "step", "invoke", "wait", "compensation", "api", "relay", "bus", "consumer"
+]
 
 
 class DriverError(Exception):

@@ -23,6 +23,9 @@ def install(patches: Patches) -> None:
     _install_sfn_list_versions(patches)
     _install_iam_managed_policy_on_demand(patches)
     _install_dynamodb_request_isolation(patches)
+    install_dynamodb_stream_records(patches)
+    install_events_envelope_account(patches)
+    _install_sqs_compact_redrive_policy(patches)
 
 
 # --- Lambda: LoggingConfig and DeadLetterConfig ------------------------------------------------
@@ -215,3 +218,72 @@ def _install_dynamodb_request_isolation(patches: Patches) -> None:
             return original(self)
 
     patches.set(DynamoHandler, "call_action", call_action)
+
+
+# --- DynamoDB Streams: records kept, mappings honoured ---------------------------------------------
+# Gap: moto fires every stream event source mapping inline inside each write (per item, before a
+# transaction commits, whatever the mapping's Enabled flag) and then empties the shard, so
+# GetRecords never returns those records. Real DynamoDB keeps every record for 24 h and Lambda
+# polls committed records. The shim keeps every record and runs only an enabled mapping (the live
+# one: transactions deep-copy tables, mappings included), with just the new record. A pattern that
+# needs commit-time semantics disables its mapping and polls GetRecords itself.
+
+
+def install_dynamodb_stream_records(patches: Patches) -> None:
+    from moto.awslambda.utils import get_backend
+    from moto.dynamodb.models.table import StreamRecord, StreamShard
+
+    def add(self: Any, old: Any, new: Any) -> None:
+        view = self.table.stream_specification["StreamViewType"]
+        event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+        sequence = len(self.items) + self.starting_sequence_number
+        record = StreamRecord(self.table, view, event_name, old, new, sequence)
+        self.items.append(record)
+        for mapping in list(self.table.lambda_event_source_mappings.values()):
+            backend = get_backend(self.account_id, mapping.function_arn.split(":")[3])
+            live = backend.get_event_source_mapping(mapping.uuid)
+            if live is not None and live.enabled:
+                backend.send_dynamodb_items(live.function_arn, [record], live.event_source_arn)
+
+    patches.set(StreamShard, "add", add)
+
+
+# --- EventBridge: the envelope a rule delivers ----------------------------------------------------
+# Gap: moto builds the message a rule sends to its target from a default template without the
+# `account` field, which EventBridge always sends (Powertools' EventBridgeModel requires it).
+
+
+def install_events_envelope_account(patches: Patches) -> None:
+    from moto.events.utils import EventTemplateParser
+
+    template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+    if '"account"' not in template:
+        patches.set(
+            EventTemplateParser,
+            "DEFAULT_EVENT_INPUT_TEMPLATE",
+            template.replace(
+                '"source": "<source>",', '"source": "<source>", "account": "<account>",'
+            ),
+        )
+
+
+# --- SQS: RedrivePolicy as AWS writes it -----------------------------------------------------------
+# Gap: moto returns RedrivePolicy as JSON with spaces after separators; AWS returns it compact, and
+# the Terraform provider compares the strings, so aws_sqs_queue.redrive_policy diffs forever.
+
+
+def _install_sqs_compact_redrive_policy(patches: Patches) -> None:
+    from moto.sqs.models import Queue
+
+    original = Queue.attributes
+
+    def attributes(self: Any) -> dict[str, Any]:
+        result = original.fget(self)  # type: ignore[misc]
+        policy = result.get("RedrivePolicy")
+        if isinstance(policy, str):
+            result["RedrivePolicy"] = json.dumps(json.loads(policy), separators=(",", ":"))
+        elif isinstance(policy, dict):
+            result["RedrivePolicy"] = json.dumps(policy, separators=(",", ":"))
+        return result
+
+    patches.set(Queue, "attributes", property(attributes))

@@ -1,0 +1,1 @@
+"""One module per Lambda function (see shared/README.md)."""

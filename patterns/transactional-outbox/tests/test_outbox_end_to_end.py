@@ -1,0 +1,372 @@
+"""End to end on the embedded AWS: the Terraform root deployed, the deployed zips running.
+
+POST -> order + outbox record (one transaction) -> stream -> relay -> bus -> queue -> consumer.
+
+Two emulator facts shape these tests (see catalog.drivers.http_api):
+- API Gateway v2 in the emulator does not proxy HTTP to Lambda: the driver builds the exact proxy
+  event (payload format 2.0) for the deployed route and invokes the integrated function.
+- The emulator fires stream triggers per item before a transaction commits; real DynamoDB delivers
+  committed records only. The emulator's mappings are disabled and the driver reads committed
+  records through the DynamoDB Streams API, applying the deployed mapping's settings. Nothing here
+  asserts what only the emulator would do.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from outbox_e2e import Snapshot, invariant_problems, new_key, order_body, post
+from transactional_outbox import orders as order_ids
+
+from catalog.deploy import expectation_problems, run_scenario
+from catalog.drivers.http_api import HttpApiRun
+from catalog.patterns import load
+
+SCENARIOS = load("transactional-outbox").scenarios
+
+
+@pytest.fixture
+def run(outbox_stack: Any) -> HttpApiRun:
+    outbox_stack.aws.faults.clear()
+    return HttpApiRun(outbox_stack.context())
+
+
+def _effects(snapshot: Snapshot, event_id: str) -> int:
+    return int(event_id in snapshot.ledger_events)
+
+
+# ---------------------------------------------------------------- every scenario
+
+
+def test_every_scenario_is_checked() -> None:
+    assert set(SCENARIOS) == {
+        "create-order",
+        "duplicate-request",
+        "invalid-body",
+        "conflicting-key",
+        "relay-transient-failure",
+        "poison-record",
+    }
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scenario(name: str, outbox_stack: Any, run: HttpApiRun) -> None:
+    scenario = SCENARIOS[name]
+    counts_before = run.table_counts()
+    result = run_scenario(outbox_stack, scenario)
+    assert expectation_problems(scenario, result) == [], result.details
+    http = result.details["http"]
+    snapshot = Snapshot.read(run)
+    counts = run.table_counts()
+    steps = {s.name: s for s in result.steps}
+    created = [h["body"] for h in http if h["status"] == 201]
+
+    if name in ("create-order", "relay-transient-failure", "poison-record"):
+        (order,) = created
+        assert snapshot.orders[order["order_id"]]["event_id"] == order["event_id"]
+        assert snapshot.outbox[order["event_id"]]["status"] == "PUBLISHED"
+        assert _effects(snapshot, order["event_id"]) == 1
+        assert counts["orders"] == counts_before["orders"] + 1
+        assert [s.name for s in result.steps] == ["api", "relay", "bus", "consumer"]
+        # One event on the bus: the relay never published it twice.
+        assert steps["bus"].attempts == 1
+        assert steps["consumer"].attempts == 1
+    if name == "create-order":
+        assert steps["relay"].attempts == 1 and steps["relay"].ok
+        assert order["total"] == "28.20"
+    if name == "relay-transient-failure":
+        # failed before publishing, then after publishing and marking: three invocations.
+        assert steps["relay"].attempts == 3
+        assert result.details["pollers"]["relay"]["failed_invocations"] == 2
+    if name == "duplicate-request":
+        assert [h["status"] for h in http] == [201, 201]
+        assert http[0]["body"]["order_id"] == http[1]["body"]["order_id"]
+        assert http[1]["headers"].get("Idempotent-Replayed") == "true"
+        assert counts["orders"] == counts_before["orders"] + 1
+        assert _effects(snapshot, http[0]["body"]["event_id"]) == 1
+        assert steps["bus"].attempts == 1
+    if name == "invalid-body":
+        assert http[0]["status"] == 400
+        fields = {tuple(e["loc"]) for e in http[0]["body"]["errors"]}
+        assert fields == {
+            ("body", "customer_id"),
+            ("body", "items", 0, "sku"),
+            ("body", "items", 0, "quantity"),
+            ("body", "items", 0, "unit_price"),
+            ("body", "coupon"),
+        }
+        assert counts == counts_before  # nothing written, not even an idempotency record
+        assert [s.name for s in result.steps] == ["api"]
+    if name == "conflicting-key":
+        assert [h["status"] for h in http] == [201, 422]
+        order = http[0]["body"]
+        assert snapshot.orders[order["order_id"]]["items"][0]["quantity"] == 1  # the first body
+        assert counts["orders"] == counts_before["orders"] + 1
+        assert _effects(snapshot, order["event_id"]) == 1
+    if name == "poison-record":
+        assert not steps["relay"].ok
+        messages = result.details["failure_queues"]["relay_failures"]["messages"]
+        (parked,) = [
+            m for m in messages if _first_key(run, m["DDBStreamBatchInfo"]) == "poison-0001"
+        ]
+        assert parked["requestContext"]["condition"] == "RetryAttemptsExhausted"
+        # The parked range starts at the poison record; what follows it was published anyway.
+        records = _stream_records(run, parked["DDBStreamBatchInfo"])
+        for record in records[1:]:
+            event_id = record["dynamodb"]["Keys"]["event_id"]["S"]
+            assert snapshot.outbox[event_id]["status"] == "PUBLISHED"
+        assert "poison-0001" not in snapshot.ledger_events
+        assert result.details["failure_queues"]["dlq"]["new_messages"] == 0
+    assert invariant_problems(snapshot) == []
+
+
+def _stream_records(run: HttpApiRun, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records an on-failure message points at, read back from the stream (as an operator
+    would, within the 24 h retention)."""
+    streams = run.client("dynamodbstreams")
+    iterator = streams.get_shard_iterator(
+        StreamArn=info["streamArn"],
+        ShardId=info["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=info["startSequenceNumber"],
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator, Limit=info["batchSize"])["Records"]
+    return records[: info["batchSize"]]
+
+
+# ---------------------------------------------------------------- one request, followed through
+
+
+def test_post_to_effect(run: HttpApiRun) -> None:
+    body = {
+        "customer_id": new_key("cust"),
+        "items": [{"sku": "BOX-1", "quantity": 3, "unit_price": "2.50"}],
+    }
+    exchange = post(run, body, key=new_key("e2e"))
+    assert exchange.status == 201, exchange.body
+    order = exchange.body
+    before_relay = Snapshot.read(run)
+    # Committed, not yet relayed: the order and its PENDING outbox record, no effect.
+    assert before_relay.outbox[order["event_id"]]["status"] == "PENDING"
+    assert order["event_id"] not in before_relay.ledger_events
+    run.settle()
+    after = Snapshot.read(run)
+    assert after.outbox[order["event_id"]]["status"] == "PUBLISHED"
+    entry = after.ledger_events[order["event_id"]]
+    assert entry["order_id"] == order["order_id"]
+    assert after.customers[body["customer_id"]]["order_count"] == 1
+    assert str(after.customers[body["customer_id"]]["total_USD"]) in ("7.5", "7.50")
+
+
+def test_rolled_back_write_yields_nothing(run: HttpApiRun) -> None:
+    """A transaction whose outbox condition fails writes neither the order nor the record."""
+    key = new_key("rollback")
+    order_id = order_ids.order_id_for(key)
+    event_id = order_ids.event_id_for(order_id)
+    _collide(run, event_id, order_id)
+    exchange = post(
+        run,
+        {
+            "customer_id": "cust-rollback",
+            "items": [{"sku": "A-1", "quantity": 1, "unit_price": "1.00"}],
+        },
+        key=key,
+    )
+    assert exchange.status == 500  # the Lambda error, as API Gateway reports it
+    run.settle()
+    snapshot = Snapshot.read(run)
+    assert order_id not in snapshot.orders
+    assert event_id not in snapshot.ledger_events
+    assert invariant_problems(snapshot) == []
+
+
+def _collide(run: HttpApiRun, event_id: str, order_id: str) -> None:
+    """Another writer already holds the outbox key the next order would use: its transaction is
+    cancelled and rolled back. The record is valid and already PUBLISHED, so the relay skips it."""
+    table = run.outputs["table_names"]["outbox"]
+    run.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "event_id": {"S": event_id},
+            "aggregate_id": {"S": order_id},
+            "event_type": {"S": "OrderCreated"},
+            "payload": {"S": "{}"},
+            "status": {"S": "PUBLISHED"},
+            "created_at": {"S": "2025-01-01T00:00:00.000+00:00"},
+            "expires_at": {"N": "4102444800"},
+        },
+    )
+
+
+# ---------------------------------------------------------------- invariants under faults
+
+RUNS = 200
+SEED = 20251123
+FUNCTIONS = ("create-order", "relay", "consumer")
+
+
+class FaultPlan:
+    """Per run, up to two failures per function at random phases (before: nothing happened;
+    after: the handler ran and its side effects happened, the response was lost). Bounded below
+    every retry limit (client 6 attempts, stream mapping 5 retries, queue maxReceiveCount 5), so a
+    failure is always transient."""
+
+    def __init__(self, rng: random.Random, names: dict[str, str]) -> None:
+        self.pending = {
+            names[f]: [rng.choice(["before", "after"]) for _ in range(rng.randint(0, 2))]
+            for f in FUNCTIONS
+        }
+        self.injected: list[tuple[str, str]] = []
+
+    def __call__(self, function_name: str, event: Any, phase: str) -> str | None:
+        queue = self.pending.get(function_name)
+        if queue and queue[0] == phase:
+            queue.pop(0)
+            self.injected.append((function_name, phase))
+            return "InjectedFault"
+        return None
+
+
+def test_invariants_under_random_faults(outbox_stack: Any, run: HttpApiRun) -> None:
+    rng = random.Random(SEED)
+    aws = outbox_stack.aws
+    names = run.function_names
+    committed: dict[str, tuple[dict[str, Any], str]] = {}  # key -> (body, order_id)
+    rejected_orders: set[str] = set()
+    poison_ids: set[str] = set()
+    injected = 0
+    started = time.perf_counter()
+    try:
+        for index in range(RUNS):
+            plan = FaultPlan(rng, names)
+            aws.faults.set_policy(plan)
+            action = rng.choices(
+                ["new", "duplicate", "conflict", "no-key", "collision", "poison"],
+                weights=[45, 20, 10, 10, 8, 7],
+            )[0]
+            if action in ("duplicate", "conflict") and not committed:
+                action = "new"
+            customer = f"fi-{rng.randint(1, 12)}"
+            if action == "new" or action == "poison":
+                if action == "poison":
+                    poison = f"fi-poison-{index}"
+                    poison_ids.add(poison)
+                    _poison(run, poison)
+                key = f"fi-{SEED}-{index}"
+                body = order_body(rng, customer)
+                exchange = post(run, body, key=key, attempts=6)
+                assert exchange.status == 201, (index, action, plan.injected, exchange.body)
+                committed[key] = (body, exchange.body["order_id"])
+            elif action == "duplicate":
+                key = rng.choice(sorted(committed))
+                body, order_id = committed[key]
+                exchange = post(run, body, key=key, attempts=6)
+                assert exchange.status == 201, (index, action, exchange.body)
+                assert exchange.body["order_id"] == order_id
+            elif action == "conflict":
+                key = rng.choice(sorted(committed))
+                body, order_id = committed[key]
+                other = {**body, "items": [{**body["items"][0], "quantity": 99}]}
+                exchange = post(run, other, key=key, attempts=6)
+                assert exchange.status == 422, (index, action, exchange.body)
+            elif action == "no-key":
+                # A POST without a key is not safe to retry: the client does not.
+                exchange = post(run, order_body(rng, customer), key=None, attempts=1)
+                assert exchange.status in (201, 500)
+            else:  # collision: the transaction is cancelled and rolled back
+                key = f"fi-{SEED}-{index}-collide"
+                order_id = order_ids.order_id_for(key)
+                _collide(run, order_ids.event_id_for(order_id), order_id)
+                exchange = post(run, order_body(rng, customer), key=key, attempts=3)
+                assert exchange.status == 500
+                rejected_orders.add(order_id)
+            run.settle()
+            aws.faults.set_policy(None)
+            injected += len(plan.injected)
+            if index % 50 == 49:
+                assert invariant_problems(Snapshot.read(run)) == [], index
+    finally:
+        aws.faults.set_policy(None)
+    elapsed = time.perf_counter() - started
+
+    snapshot = Snapshot.read(run)
+    assert invariant_problems(snapshot) == []
+    for key, (_, order_id) in committed.items():
+        assert snapshot.orders[order_id]["idempotency_key"] == key
+    assert not rejected_orders & set(snapshot.orders)
+    assert not poison_ids & set(snapshot.ledger_events)
+    # Every poison record is parked (its position starts a relay-failures message); DLQ empty.
+    parked = run.peek(run.outputs["queue_urls"]["relay_failures"], limit=1000)
+    starts = {_first_key(run, m["DDBStreamBatchInfo"]): m["DDBStreamBatchInfo"] for m in parked}
+    assert poison_ids <= set(starts), {k: v for k, v in starts.items() if k not in poison_ids}
+    assert run.queue_depths()["dlq"] == 0
+    assert injected >= RUNS // 2  # the faults did happen
+    print(f"{RUNS} runs, {injected} faults injected, {elapsed:.1f}s")
+
+
+def _poison(run: HttpApiRun, event_id: str) -> None:
+    run.client("dynamodb").put_item(
+        TableName=run.outputs["table_names"]["outbox"],
+        Item={
+            "event_id": {"S": event_id},
+            "event_type": {"S": "OrderCreated"},
+            "payload": {"S": "{"},
+        },
+    )
+
+
+def _first_key(run: HttpApiRun, info: dict[str, Any]) -> str:
+    return _stream_records(run, info)[0]["dynamodb"]["Keys"]["event_id"]["S"]
+
+
+# ---------------------------------------------------------------- concurrency
+
+
+def test_concurrent_posts_with_duplicate_keys(run: HttpApiRun) -> None:
+    """50 concurrent POSTs, 25 keys each sent twice: exactly 25 orders and 25 effects."""
+    customer = new_key("conc")
+    keys = [new_key("conc") for _ in range(25)]
+    bodies = {
+        k: {
+            "customer_id": customer,
+            "items": [{"sku": "CC-1", "quantity": i + 1, "unit_price": "1.00"}],
+        }
+        for i, k in enumerate(keys)
+    }
+    requests = [k for k in keys for _ in range(2)]
+    random.Random(7).shuffle(requests)
+
+    def send(key: str) -> tuple[str, int, Any]:
+        # A client retries 409 (the same key still in progress) until the first one finished.
+        for _ in range(50):
+            exchange = post(run, bodies[key], key=key)
+            if exchange.status != 409:
+                return key, exchange.status, exchange.body
+            time.sleep(0.05)
+        return key, 409, None
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(send, requests))
+    assert all(status == 201 for _, status, _ in results), [r for r in results if r[1] != 201]
+    by_key: dict[str, set[str]] = {}
+    for key, _, body in results:
+        by_key.setdefault(key, set()).add(body["order_id"])
+    assert all(len(ids) == 1 for ids in by_key.values())
+    run.settle()
+    snapshot = Snapshot.read(run)
+    mine = [o for o in snapshot.orders.values() if o["customer_id"] == customer]
+    assert len(mine) == 25
+    assert sum(_effects(snapshot, o["event_id"]) for o in mine) == 25
+    assert snapshot.customers[customer]["order_count"] == 25
+    assert invariant_problems(snapshot) == []
+
+
+def test_result_is_json_serialisable(outbox_stack: Any) -> None:
+    result = run_scenario(outbox_stack, SCENARIOS["duplicate-request"])
+    json.dumps(result.details)
+    json.dumps(result.tables)
