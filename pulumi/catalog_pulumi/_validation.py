@@ -16,6 +16,10 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 
 _SID = re.compile(r"^[A-Za-z0-9]+$")
 _SERVICE_WILDCARD = re.compile(r"^[A-Za-z0-9-]+:\*$")
+# arn:<partition>:iam::<"aws" or account id>:policy/[<path>/]<name>, as in the Terraform module.
+_POLICY_ARN = re.compile(
+    r"^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$"
+)
 
 
 class PolicyStatement(TypedDict):
@@ -70,3 +74,28 @@ def check_statements(statements: Sequence[PolicyStatement], reserved_sids: Itera
                     f"policy statement {sid!r} grants {action!r}: wildcard actions are not "
                     "allowed, list the actions the function needs"
                 )
+
+
+def check_managed_policy_arns(argument: str, arns: Sequence[str]) -> None:
+    """IAM policy ARNs only; never AdministratorAccess or a *FullAccess policy; distinct names
+    (a policy's name names its attachment; a repeated ARN counts once)."""
+    if isinstance(arns, str):
+        raise ValueError(f"{argument}={arns!r} must be a list of policy ARNs, not one string")
+    names: dict[str, str] = {}
+    for arn in arns:
+        if not isinstance(arn, str) or not _POLICY_ARN.fullmatch(arn):
+            raise ValueError(
+                f"{argument} entry {arn!r} must be an IAM policy ARN: "
+                "arn:<partition>:iam::<aws or account id>:policy/[<path>/]<name>"
+            )
+        name = arn.rsplit("/", 1)[1]
+        if name == "AdministratorAccess" or name.endswith("FullAccess"):
+            raise ValueError(
+                f"{argument} entry {arn!r} grants broad access (AdministratorAccess or a "
+                "*FullAccess policy): attach a narrower policy or use policy_statements"
+            )
+        if names.setdefault(name, arn) != arn:
+            raise ValueError(
+                f"{argument}: {names[name]!r} and {arn!r} share the name {name!r}, which names "
+                "the attachment; attach one of them"
+            )

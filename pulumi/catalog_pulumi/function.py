@@ -14,6 +14,7 @@ from . import _iam
 from ._validation import (
     PolicyStatement,
     check_choice,
+    check_managed_policy_arns,
     check_pattern,
     check_range,
     check_retention,
@@ -41,6 +42,9 @@ class PythonFunctionArgs:
     log_retention_days: int = 14
     log_format: str = "JSON"
     policy_statements: Sequence[PolicyStatement] = ()
+    # IAM managed policies attached to the role, e.g. the service-role policy a Lambda feature
+    # needs. Rejected: anything but a policy ARN, AdministratorAccess, *FullAccess.
+    managed_policy_arns: Sequence[str] = ()
     # Passed as-is to aws.lambda_.Function(durable_config=...), e.g. {"execution_timeout": 900}.
     # Durable execution can only be enabled when the function is created.
     durable_config: Mapping[str, Any] | None = None
@@ -73,6 +77,7 @@ class PythonFunctionArgs:
         check_retention("log_retention_days", self.log_retention_days)
         check_choice("log_format", self.log_format, _LOG_FORMATS)
         check_statements(self.policy_statements, reserved_sids=[_LOG_SID])
+        check_managed_policy_arns("managed_policy_arns", self.managed_policy_arns)
         if len(self.description) > 256:
             raise ValueError("description must be at most 256 characters")
         if isinstance(self.reserved_concurrent_executions, bool) or (
@@ -82,16 +87,19 @@ class PythonFunctionArgs:
 
 
 class PythonFunction(pulumi.ComponentResource):
-    """Log group `/aws/lambda/<name>` with retention, execution role, role policy, function.
+    """Log group `/aws/lambda/<name>` with retention, execution role, role policy, managed policy
+    attachments, function.
 
-    The function depends on its log group and role policy, so Lambda never creates a
-    never-expiring group of its own and early invocations can write their logs.
+    The function depends on its log group, role policy and attachments, so Lambda never creates a
+    never-expiring group of its own and early invocations have their logs and permissions.
     """
 
     function_name: pulumi.Output[str]
     arn: pulumi.Output[str]
     qualified_arn: pulumi.Output[str] | None  # only when args.publish
+    version: pulumi.Output[str]  # "$LATEST" unless args.publish
     role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
 
     def __init__(
@@ -126,6 +134,16 @@ class PythonFunction(pulumi.ComponentResource):
             policy=_iam.policy_document([own_logs, *args.policy_statements]),
             opts=child,
         )
+        # Named after the policy (duplicate ARNs collapse, like Terraform's for_each over a set).
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{arn.rsplit('/', 1)[1]}",
+                role=role.name,
+                policy_arn=arn,
+                opts=child,
+            )
+            for arn in dict.fromkeys(args.managed_policy_arns)
+        ]
         function = aws.lambda_.Function(
             name,
             name=args.function_name,
@@ -144,23 +162,34 @@ class PythonFunction(pulumi.ComponentResource):
                 if args.environment
                 else None
             ),
+            # Levels stated for JSON (Lambda's defaults): left unset, the provider plans a new
+            # version of a published function on every run (terraform-provider-aws#42181).
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format=args.log_format, log_group=log_group.name
+                log_format=args.log_format,
+                log_group=log_group.name,
+                application_log_level="INFO" if args.log_format == "JSON" else None,
+                system_log_level="INFO" if args.log_format == "JSON" else None,
             ),
             durable_config=dict(args.durable_config) if args.durable_config else None,
             publish=args.publish,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, role_policy]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[log_group, role_policy, *attachments]
+            ),
         )
 
         self.function_name = function.name
         self.arn = function.arn
         self.qualified_arn = function.qualified_arn if args.publish else None
+        self.version = function.version
         self.role_arn = role.arn
+        self.role_name = role.name
         self.log_group_name = log_group.name
         outputs: dict[str, Any] = {
             "function_name": self.function_name,
             "arn": self.arn,
+            "version": self.version,
             "role_arn": self.role_arn,
+            "role_name": self.role_name,
             "log_group_name": self.log_group_name,
         }
         if self.qualified_arn is not None:

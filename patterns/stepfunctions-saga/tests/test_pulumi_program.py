@@ -111,7 +111,12 @@ def test_seven_functions_each_write_to_an_own_log_group_with_retention(
         }
         group = one(default_run, LOG_GROUP, name=f"/aws/lambda/sfn-saga-{short}")
         assert group.inputs["retentionInDays"] == 14
-        assert inputs["loggingConfig"] == {"logFormat": "JSON", "logGroup": group.inputs["name"]}
+        assert inputs["loggingConfig"] == {
+            "logFormat": "JSON",
+            "logGroup": group.inputs["name"],
+            "applicationLogLevel": "INFO",
+            "systemLogLevel": "INFO",
+        }
         assert group.urn in function.dependencies
         policy = one(default_run, ROLE_POLICY, role=f"sfn-saga-{short}-role")
         assert policy.urn in function.dependencies

@@ -65,6 +65,14 @@ resource "aws_iam_role_policy" "this" {
   policy = data.aws_iam_policy_document.permissions.json
 }
 
+# Managed policies the caller asks for (validated: no AdministratorAccess, no *FullAccess).
+resource "aws_iam_role_policy_attachment" "managed" {
+  for_each = toset(var.managed_policy_arns)
+
+  role       = aws_iam_role.this.name
+  policy_arn = each.value
+}
+
 resource "aws_lambda_function" "this" {
   function_name                  = var.function_name
   description                    = var.description
@@ -78,6 +86,7 @@ resource "aws_lambda_function" "this" {
   package_type                   = "Zip"
   filename                       = var.filename
   source_code_hash               = filebase64sha256(var.filename)
+  publish                        = var.publish
 
   dynamic "environment" {
     for_each = length(var.environment_variables) > 0 ? [1] : []
@@ -90,14 +99,21 @@ resource "aws_lambda_function" "this" {
   logging_config {
     log_format = var.log_format
     log_group  = aws_cloudwatch_log_group.this.name
+    # What Lambda applies to JSON logs anyway (Text logs take no levels). Stated explicitly because
+    # provider 5.x compares them literally when `publish` is true: left unset, every plan would
+    # publish a new version (hashicorp/terraform-provider-aws#42181).
+    application_log_level = var.log_format == "JSON" ? "INFO" : null
+    system_log_level      = var.log_format == "JSON" ? "INFO" : null
   }
 
   tags = var.tags
 
   # The group must exist (with retention) before the first invocation, and the role must be able to
-  # write to it; otherwise early logs are lost or Lambda creates a group of its own.
+  # write to it; otherwise early logs are lost or Lambda creates a group of its own. Likewise every
+  # permission (inline and managed) is in place before the function can be invoked.
   depends_on = [
     aws_cloudwatch_log_group.this,
     aws_iam_role_policy.this,
+    aws_iam_role_policy_attachment.managed,
   ]
 }

@@ -152,6 +152,31 @@ variable "policy_statements" {
   }
 }
 
+variable "managed_policy_arns" {
+  description = "IAM managed policies attached to the execution role, e.g. an AWS service-role policy a Lambda feature needs. Must be known at plan time (they key a for_each). Broad policies (AdministratorAccess, *FullAccess) are rejected: prefer policy_statements."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.managed_policy_arns : can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$", arn))])
+    error_message = "managed_policy_arns must be IAM policy ARNs: arn:<partition>:iam::<aws or account id>:policy/[<path>/]<name>."
+  }
+
+  validation {
+    condition = alltrue([
+      for arn in var.managed_policy_arns :
+      element(split("/", arn), length(split("/", arn)) - 1) != "AdministratorAccess" && !endswith(arn, "FullAccess")
+    ])
+    error_message = "managed_policy_arns must not grant broad access (AdministratorAccess or a *FullAccess policy): attach a narrower policy or use policy_statements."
+  }
+}
+
+variable "publish" {
+  description = "Publish a new numbered version on every code or configuration change (output `version`), e.g. for an alias to point at. False: only $LATEST."
+  type        = bool
+  default     = false
+}
+
 variable "reserved_concurrent_executions" {
   description = "Reserved concurrency of the function; -1 means unreserved, 0 throttles it."
   type        = number
