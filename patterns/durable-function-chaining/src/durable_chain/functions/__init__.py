@@ -1,0 +1,1 @@
+"""One module per Lambda function, each with `handler(event, context)`."""

@@ -1,0 +1,48 @@
+"""Shipping worker (an ordinary Lambda function): create or cancel a shipment with a carrier.
+
+The carrier is simulated. Like real carrier APIs, it is idempotent by order reference: the tracking
+number is derived from the order id, so a retried create returns the same shipment and a repeated
+cancel is harmless. Replace `_carrier_*` with calls to your carrier, passing the order id as the
+idempotency reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from ..errors import BadRequestError
+
+logger = logging.getLogger(__name__)
+
+ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
+
+
+def _tracking_id(order_id: str) -> str:
+    return "TRK" + hashlib.sha256(order_id.encode()).hexdigest()[:12].upper()
+
+
+def _carrier_create(order_id: str, address: dict[str, str]) -> dict[str, Any]:
+    logger.info("shipment created", extra={"order_id": order_id, "country": address["country"]})
+    return {"tracking_id": _tracking_id(order_id), "carrier": "demo-carrier", "status": "CREATED"}
+
+
+def _carrier_cancel(order_id: str) -> dict[str, Any]:
+    logger.info("shipment cancelled", extra={"order_id": order_id})
+    return {"tracking_id": _tracking_id(order_id), "carrier": "demo-carrier", "status": "CANCELLED"}
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if not isinstance(event, dict) or not isinstance(event.get("order_id"), str):
+        raise BadRequestError("order_id is required")
+    order_id = event["order_id"]
+    action = event.get("action")
+    if action == "create":
+        address = event.get("address")
+        if not isinstance(address, dict) or any(not address.get(f) for f in ADDRESS_FIELDS):
+            raise BadRequestError("a complete address is required")
+        return _carrier_create(order_id, address)
+    if action == "cancel":
+        return _carrier_cancel(order_id)
+    raise BadRequestError(f"unknown action {action!r}")

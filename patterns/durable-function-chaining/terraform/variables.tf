@@ -1,0 +1,60 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (tables, functions, aliases, roles)."
+  type        = string
+  default     = "durable-chain"
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]{1,32}$", var.name_prefix))
+    error_message = "name_prefix must be 1-32 characters of lowercase letters, digits and hyphens."
+  }
+}
+
+variable "artifacts_dir" {
+  description = "Folder holding one <function-name>.zip per function; null means \"<this folder>/../build\", where `catalog build durable-function-chaining` writes them."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.artifacts_dir == null ? true : length(trimspace(var.artifacts_dir)) > 0
+    error_message = "artifacts_dir must be null (use ../build) or a non-empty path."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention in days of every function's log group; one of the values CloudWatch Logs accepts."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the CloudWatch Logs retention values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Enable deletion protection on the tables. False so the demo destroys cleanly; set true in production."
+  type        = bool
+  default     = false
+}
+
+variable "execution_timeout_seconds" {
+  description = "Longest a durable order execution may run, waits included (the settlement period is at most 7 days)."
+  type        = number
+  default     = 691200 # 8 days
+
+  validation {
+    condition     = var.execution_timeout_seconds >= 60 && var.execution_timeout_seconds <= 31622400 && floor(var.execution_timeout_seconds) == var.execution_timeout_seconds
+    error_message = "execution_timeout_seconds must be a whole number from 60 to 31622400 (366 days)."
+  }
+}
+
+variable "execution_history_retention_days" {
+  description = "Days Lambda keeps a finished execution's history (GetDurableExecutionHistory)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.execution_history_retention_days >= 1 && var.execution_history_retention_days <= 90 && floor(var.execution_history_retention_days) == var.execution_history_retention_days
+    error_message = "execution_history_retention_days must be a whole number from 1 to 90."
+  }
+}

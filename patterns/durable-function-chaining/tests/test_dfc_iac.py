@@ -1,0 +1,137 @@
+"""Both engines declare the durable orchestrator the same way: durable_config, published version
+and alias, the durable execution managed policy, invoke rights on the worker aliases only, and the
+same outputs. Pulumi runs under mocks; Terraform is read from the HCL (the plan on the embedded AWS
+runs in the shared suite, adapted for the offline provider)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from catalog.engines.pulumi_graph import ProgramRun, run_program
+
+PATTERN_DIR = Path(__file__).resolve().parents[1]
+FUNCTION = "aws:lambda/function:Function"
+COMPONENT = "catalog:aws:PythonFunction"
+ALIAS = "aws:lambda/alias:Alias"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+MANAGED_POLICY = "AWSLambdaBasicDurableExecutionRolePolicy"
+OUTPUTS = {
+    "orchestrator_function_name",
+    "orchestrator_alias_arn",
+    "worker_function_names",
+    "table_names",
+    "log_group_names",
+}
+WORKERS = ("inventory", "payment", "shipping", "notification")
+
+
+@pytest.fixture(scope="module")
+def program() -> ProgramRun:
+    return run_program(PATTERN_DIR / "pulumi")
+
+
+def by_type(run: ProgramRun, token: str) -> dict[str, Any]:
+    return {r.name: r for r in run.resources if r.type == token}
+
+
+def test_pulumi_orchestrator_is_durable_published_and_aliased(program: ProgramRun) -> None:
+    functions = by_type(program, FUNCTION)
+    assert set(functions) == {"orchestrator", *WORKERS}
+    assert functions["orchestrator"].inputs["durableConfig"] == {
+        "executionTimeout": 8 * 24 * 3600,
+        "retentionPeriod": 14,
+    }
+    assert all(fn.inputs["publish"] is True for fn in functions.values())
+    assert all("durableConfig" not in functions[w].inputs for w in WORKERS)
+    aliases = by_type(program, ALIAS)
+    assert set(aliases) == {f"{name}-live" for name in functions}
+    assert all(
+        a.inputs["name"] == "live" and a.inputs["functionVersion"] == "1" for a in aliases.values()
+    )
+    env = functions["orchestrator"].inputs["environment"]["variables"]
+    assert {env[f"{w.upper()}_FUNCTION"] for w in WORKERS} == {
+        f"durable-chain-{w}:live" for w in WORKERS
+    }
+
+
+def test_pulumi_orchestrator_role_is_least_privilege(program: ProgramRun) -> None:
+    (attachment,) = by_type(program, ATTACHMENT).values()
+    assert attachment.inputs["policyArn"] == (
+        f"arn:aws:iam::aws:policy/service-role/{MANAGED_POLICY}"
+    )
+    assert attachment.inputs["role"] == "durable-chain-orchestrator-role"
+    # Through the component: its child, and in place before the function is created.
+    assert attachment.parent == by_type(program, COMPONENT)["orchestrator"].urn
+    assert attachment.urn in by_type(program, FUNCTION)["orchestrator"].dependencies
+    policy = json.loads(by_type(program, ROLE_POLICY)["orchestrator-policy"].inputs["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["InvokeWorkerAliases"]["Action"] == ["lambda:InvokeFunction"]
+    # One resource per worker alias, never a wildcard (the mocks give every alias the same ARN,
+    # so the count is what can be checked here).
+    invoke_targets = statements["InvokeWorkerAliases"]["Resource"]
+    assert len(invoke_targets) == len(WORKERS)
+    assert all(":alias/" in arn and "*" not in arn for arn in invoke_targets)
+    assert statements["OrdersTable"]["Resource"] == [
+        "arn:aws:dynamodb:us-east-1:123456789012:table/durable-chain-orders"
+    ]
+    for statement in policy["Statement"]:
+        assert all("*" not in action for action in statement["Action"])
+
+
+def test_pulumi_outputs_match_terraform(program: ProgramRun) -> None:
+    assert set(program.outputs) == OUTPUTS == set(_hcl("outputs.tf")["output_names"])
+    assert len(program.outputs["log_group_names"]) == 5
+
+
+def _hcl(name: str) -> dict[str, Any]:
+    with open(PATTERN_DIR / "terraform" / name) as handle:
+        data = hcl2.load(handle)
+    if name == "outputs.tf":
+        data["output_names"] = [next(iter(block)).strip('"') for block in data.get("output", [])]
+    return data
+
+
+def _resource(data: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
+    """python-hcl2 8.x keeps the quotes of labels and strings."""
+    for block in data.get("resource", []):
+        if f'"{kind}"' in block and f'"{name}"' in block[f'"{kind}"']:
+            return block[f'"{kind}"'][f'"{name}"']
+    raise AssertionError(f"{kind}.{name} not declared")
+
+
+def test_terraform_pins_a_provider_with_durable_config() -> None:
+    versions = _hcl("versions.tf")
+    aws = versions["terraform"][0]["required_providers"][0]["aws"]
+    assert aws["version"].strip('"') == ">= 6.25, < 7.0"  # durable_config arrived in 6.25.0
+
+
+def test_terraform_orchestrator_is_durable_published_and_aliased() -> None:
+    main = _hcl("main.tf")
+    function = _resource(main, "aws_lambda_function", "orchestrator")
+    assert function["publish"] is True
+    (durable,) = function["durable_config"]
+    assert set(durable) - {"__is_block__"} == {"execution_timeout", "retention_period"}
+    assert function["logging_config"][0]["log_group"]
+    assert "aws_iam_role_policy_attachment.orchestrator_durable_execution" in str(
+        function["depends_on"]
+    )
+    alias = _resource(main, "aws_lambda_alias", "orchestrator")
+    assert "aws_lambda_function.orchestrator.version" in alias["function_version"]
+    attachment = _resource(main, "aws_iam_role_policy_attachment", "orchestrator_durable_execution")
+    assert attachment["policy_arn"].endswith(f'service-role/{MANAGED_POLICY}"')
+    workers_alias = _resource(main, "aws_lambda_alias", "workers")
+    assert workers_alias["name"] == "${local.alias_name}"
+    assert workers_alias["function_version"] == "${each.value.version}"
+    assert '"live"' in str(main["locals"])
+
+
+def test_terraform_workers_are_published_by_the_shared_module() -> None:
+    (workers,) = [block['"workers"'] for block in _hcl("main.tf")["module"] if '"workers"' in block]
+    assert workers["source"].strip('"').endswith("terraform/modules/python-function")
+    assert workers["publish"] is True
