@@ -91,7 +91,8 @@ PLACEHOLDERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 # (bare name, correct first reference, accepted long forms)
 SERVICES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Lambda", "AWS Lambda", ()),
+    # "Lambda durable functions" is the feature's own name, correct on first reference.
+    ("Lambda", "AWS Lambda", ("Lambda durable functions",)),
     ("DynamoDB", "Amazon DynamoDB", ()),
     ("CloudWatch", "Amazon CloudWatch", ()),
     ("Step Functions", "AWS Step Functions", ()),
