@@ -8,7 +8,6 @@ import os
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -95,20 +94,6 @@ def single_module_zip(source: str) -> bytes:
             "probe/functions/fn.py": source,
         }
     )
-
-
-def _exclusive() -> None:
-    # moto's state is process-global, so one LocalAws runs at a time. These tests need their own
-    # (they reset it); when a session-wide one is running, run `pytest tests/tooling` alone.
-    if LocalAws.running() is not None:
-        pytest.skip("another LocalAws is running in this session (the `local_aws` fixture)")
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[LocalAws]:
-    _exclusive()
-    with LocalAws() as local:
-        yield local
 
 
 @pytest.fixture(autouse=True)

@@ -10,13 +10,12 @@ import pytest
 
 from catalog.localaws import LocalAws
 
+from .conftest import exclusive
+
 
 @pytest.fixture(autouse=True)
 def _exclusive() -> None:
-    # moto's state is process-global, so one LocalAws runs at a time. These tests start their
-    # own; when a session-wide one is running, run `pytest tests/tooling` alone.
-    if LocalAws.running() is not None:
-        pytest.skip("another LocalAws is running in this session (the `local_aws` fixture)")
+    exclusive()
 
 
 def _port_is_free(port: int) -> bool:

@@ -6,7 +6,6 @@ import contextlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,20 +15,6 @@ from catalog.localaws import LocalAws
 
 DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
 DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:orders-dlq"
-
-
-def _exclusive() -> None:
-    # moto's state is process-global, so one LocalAws runs at a time. These tests need their own
-    # (they reset it); when a session-wide one is running, run `pytest tests/tooling` alone.
-    if LocalAws.running() is not None:
-        pytest.skip("another LocalAws is running in this session (the `local_aws` fixture)")
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[LocalAws]:
-    _exclusive()
-    with LocalAws() as local:
-        yield local
 
 
 @pytest.fixture(autouse=True)
