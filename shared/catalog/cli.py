@@ -251,8 +251,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         console.rule(f"[{index}/{len(patterns)}] {pattern.name}: {pattern.title}")
         with _local_aws() as aws:
             report = cycle(pattern, aws, _echo)
-        for change in report.adaptations:
-            console.print(f"[yellow]local adaptation:[/yellow] {change}")
         for result in report.results:
             _print_result(result)
         _print_timings(pattern.name, report.timings)
