@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,7 +177,7 @@ def cycle(pattern: Pattern, echo: Echo, aws: LocalAws | None = None) -> int:
     from ..localaws import LocalAws
 
     require_pulumi()
-    with LocalAws() if aws is None else _borrowed(aws) as local:
+    with LocalAws() if aws is None else nullcontext(aws) as local:
         with local_stack(pattern, local) as stack:
             echo("pulumi up (embedded AWS)")
             outputs = stack.up()
@@ -190,8 +190,3 @@ def cycle(pattern: Pattern, echo: Echo, aws: LocalAws | None = None) -> int:
         if leftovers:
             raise CycleError(f"{pattern.name}: resources left after pulumi destroy: {leftovers}")
     return 0
-
-
-@contextmanager
-def _borrowed(aws: LocalAws) -> Iterator[LocalAws]:
-    yield aws
