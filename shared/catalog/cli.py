@@ -72,11 +72,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .metadata import check_readme, validate_metadata
     from .patterns import METADATA_FILE, REPO_ROOT, discover, load
+    from .validation import preflight
 
     patterns = [load(args.pattern)] if args.pattern else discover()
     problems = validate_metadata(REPO_ROOT / METADATA_FILE) if not args.pattern else []
     for pattern in patterns:
-        problems += validate_metadata(pattern.root / METADATA_FILE)
+        problems += preflight(pattern.root)
         problems += check_readme(pattern.root / "README.md", REPO_ROOT)
     for problem in problems:
         where = f"{problem.file.relative_to(REPO_ROOT) if problem.file.is_relative_to(REPO_ROOT) else problem.file}"
@@ -358,7 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = add("demo", cmd_demo, "deploy, exercise and destroy every pattern on the embedded AWS")
     demo.add_argument("pattern", nargs="*", help="only these patterns (default: all)")
     add("index", cmd_index, "regenerate the pattern index in the root README from metadata")
-    validate = add("validate", cmd_validate, "metadata and README checks")
+    validate = add(
+        "validate",
+        cmd_validate,
+        "metadata, scenario, README, Terraform and Pulumi parse checks (nothing is deployed)",
+    )
     validate.add_argument("pattern", nargs="?")
     sub.add_parser(
         "review", help="review checks on patterns (see `catalog review --help`)", add_help=False

@@ -64,14 +64,16 @@ def _line_of(text: str, key: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def schema_problems(data: Any, text: str, path: Path, schema: str) -> list[Problem]:
+def schema_problems(
+    data: Any, text: str, path: Path, schema: str, code: str = "metadata.schema"
+) -> list[Problem]:
     problems = []
     for error in sorted(_validator(schema).iter_errors(data), key=lambda e: list(e.path)):
         where = "/".join(str(p) for p in error.path) or "(root)"
         key = next((str(p) for p in reversed(error.path) if isinstance(p, str)), None)
         problems.append(
             Problem(
-                "metadata.schema",
+                code,
                 path,
                 _line_of(text, key) if key else 1,
                 f"{where}: {error.message} ({schema})",
