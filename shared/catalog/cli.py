@@ -16,6 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .patterns import REPO_ROOT
+
 console = Console(highlight=False)
 
 
@@ -32,10 +34,27 @@ def _state_dir(pattern: str, engine: str) -> Path:
 def cmd_list(args: argparse.Namespace) -> int:
     from .patterns import discover
 
+    patterns = discover()
+    if args.format == "json":
+        rows = [
+            {
+                "name": p.name,
+                "title": p.title,
+                "services": p.services,
+                "variants": p.variants,
+                "path": str(p.root.relative_to(REPO_ROOT)),
+            }
+            for p in patterns
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
     table = Table(title="Patterns")
-    for column in ("pattern", "title", "services", "variants"):
+    # The name is what a user copies into the next command: it is never cut or wrapped.
+    widest = max((len(p.name) for p in patterns), default=7)
+    table.add_column("pattern", no_wrap=True, min_width=widest)
+    for column in ("title", "services", "variants"):
         table.add_column(column)
-    for pattern in discover():
+    for pattern in patterns:
         table.add_row(
             pattern.name, pattern.title, ", ".join(pattern.services), ", ".join(pattern.variants)
         )
@@ -71,7 +90,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .metadata import check_readme, validate_metadata
-    from .patterns import METADATA_FILE, REPO_ROOT, discover, load
+    from .patterns import METADATA_FILE, discover, load
     from .validation import preflight
 
     patterns = [load(args.pattern)] if args.pattern else discover()
@@ -79,11 +98,59 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for pattern in patterns:
         problems += preflight(pattern.root)
         problems += check_readme(pattern.root / "README.md", REPO_ROOT)
-    for problem in problems:
-        where = f"{problem.file.relative_to(REPO_ROOT) if problem.file.is_relative_to(REPO_ROOT) else problem.file}"
-        console.print(f"{where}:{problem.line or 1}: [red]{problem.code}[/red] {problem.message}")
-    console.print(f"{len(patterns)} pattern(s) checked, {len(problems)} problem(s)")
+
+    def where(file: Path) -> str:
+        return str(file.relative_to(REPO_ROOT) if file.is_relative_to(REPO_ROOT) else file)
+
+    if args.format == "json":
+        found = [
+            {"code": p.code, "file": where(p.file), "line": p.line or 1, "message": p.message}
+            for p in problems
+        ]
+        report = {"patterns": [p.name for p in patterns], "problems": found}
+        print(json.dumps(report, indent=2))
+    else:
+        for problem in problems:
+            console.print(
+                f"{where(problem.file)}:{problem.line or 1}: [red]{problem.code}[/red] {problem.message}"
+            )
+        console.print(f"{len(patterns)} pattern(s) checked, {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def cmd_changed(args: argparse.Namespace) -> int:
+    from .changes import ChangeError, changed_files, patterns_to_cycle
+    from .patterns import discover
+
+    try:
+        files = changed_files(args.base, REPO_ROOT)
+    except ChangeError as exc:
+        raise UsageError(str(exc)) from exc
+    names, reason = patterns_to_cycle(files, [p.name for p in discover()])
+    if args.format == "json":
+        print(json.dumps(names))
+    else:
+        console.print(f"{reason}: {', '.join(names) or 'none'}")
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from .lint import lint
+
+    results = lint(Path(args.root).resolve() if args.root else REPO_ROOT, args.only)
+    for result in results:
+        mark = "[green]ok[/green]" if result.ok else "[red]FAILED[/red]"
+        console.print(f"lint {result.name}: {mark} ({result.seconds:.2f}s)")
+        if not result.ok:
+            print(result.output, flush=True)
+            if result.fix:
+                console.print(f"fix with: {result.fix}")
+    total = sum(result.seconds for result in results)
+    if all(result.ok for result in results):
+        console.print(f"[green]lint passed in {total:.1f}s[/green]")
+        return 0
+    console.print(f"[red]lint failed in {total:.1f}s[/red]")
+    return 1
 
 
 # ---------------------------------------------------------------- deploy commands
@@ -333,7 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         return command
 
-    add("list", cmd_list, "list the patterns with title, services and variants")
+    listing = add("list", cmd_list, "list the patterns with title, services and variants")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
     build = add("build", cmd_build, "build one deterministic zip per function")
     build.add_argument("pattern")
     build.add_argument("--out", help="output folder (default: PATTERN/build)")
@@ -365,6 +433,27 @@ def build_parser() -> argparse.ArgumentParser:
         "metadata, scenario, README, Terraform and Pulumi parse checks (nothing is deployed)",
     )
     validate.add_argument("pattern", nargs="?")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    changed = add(
+        "changed",
+        cmd_changed,
+        "the patterns a change since BASE must cycle (all of them when shared code changed)",
+    )
+    changed.add_argument("--base", required=True, help="git ref to compare with, e.g. origin/main")
+    changed.add_argument("--format", choices=("text", "json"), default="text")
+    from .lint import STEP_NAMES
+
+    lint = add(
+        "lint", cmd_lint, "ruff, terraform fmt/validate, workflow checks (the tests run it first)"
+    )
+    lint.add_argument("--root", help="repository to lint (default: this one)")
+    lint.add_argument(
+        "--only",
+        action="append",
+        choices=STEP_NAMES,
+        default=[],
+        help="only this step (repeatable)",
+    )
     sub.add_parser(
         "review", help="review checks on patterns (see `catalog review --help`)", add_help=False
     )

@@ -9,6 +9,8 @@ SUBCOMMANDS = (
     "run",
     "demo",
     "validate",
+    "changed",
+    "lint",
     "index",
     "review",
     "bench",

@@ -113,6 +113,8 @@ def test_seed_review_is_found_by_machine(tmp_path: Path, kit: Any) -> None:
 def test_lambda_durable_functions_is_a_correct_first_reference(tmp_path: Path) -> None:
     pattern = tmp_path / "durable-demo"
     pattern.mkdir()
-    (pattern / "README.md").write_text("# Orders with Lambda durable functions\n\nUses AWS Lambda.\n")
+    (pattern / "README.md").write_text(
+        "# Orders with Lambda durable functions\n\nUses AWS Lambda.\n"
+    )
     report = review([pattern], checkov=False, cfn_lint=False)
     assert not [f for f in report.findings if f.rule == "DOC004"]

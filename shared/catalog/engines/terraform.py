@@ -156,15 +156,7 @@ class TerraformWorkspace:
         return result
 
     def init(self) -> None:
-        args = ["init", "-no-color", "-input=false"]
-        plugin_dir = os.environ.get(PLUGIN_DIR_ENV)
-        if plugin_dir:
-            if not Path(plugin_dir, "registry.terraform.io").is_dir():
-                raise TerraformError(
-                    f"{PLUGIN_DIR_ENV}={plugin_dir} holds no registry.terraform.io folder"
-                )
-            args.append(f"-plugin-dir={plugin_dir}")
-        self.run("init", *args)
+        self.run("init", "init", "-no-color", "-input=false", *plugin_dir_args())
 
     def apply(self) -> None:
         self.run("apply", "apply", "-no-color", "-input=false", "-auto-approve")
@@ -197,6 +189,16 @@ class TerraformWorkspace:
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+
+def plugin_dir_args() -> list[str]:
+    """`-plugin-dir=...` for `terraform init` when a provider mirror is configured (offline)."""
+    plugin_dir = os.environ.get(PLUGIN_DIR_ENV)
+    if not plugin_dir:
+        return []
+    if not Path(plugin_dir, "registry.terraform.io").is_dir():
+        raise TerraformError(f"{PLUGIN_DIR_ENV}={plugin_dir} holds no registry.terraform.io folder")
+    return [f"-plugin-dir={plugin_dir}"]
 
 
 def local_override(endpoint_url: str, region: str) -> str:

@@ -13,7 +13,7 @@ from .formats import FORMATS, markdown_summary, render
 
 USAGE = (
     "catalog review [PATH ...] [--changed-since GIT_REF] [--format text|json|github|sarif] "
-    "[--fail-on error|warning] [--checkov | --no-checkov] [--jobs N]"
+    "[--sarif FILE] [--fail-on error|warning] [--checkov | --no-checkov] [--jobs N]"
 )
 
 
@@ -35,6 +35,9 @@ def parser() -> argparse.ArgumentParser:
         "--changed-since", metavar="GIT_REF", help="only patterns touched since this ref"
     )
     p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument(
+        "--sarif", metavar="FILE", help="also write the report as SARIF to FILE (same run)"
+    )
     p.add_argument(
         "--fail-on",
         choices=("error", "warning"),
@@ -75,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     out = render(report, args.format)
+    if args.sarif:
+        with open(args.sarif, "w", encoding="utf-8") as handle:
+            handle.write(render(report, "sarif"))
     if args.format == "github":
         summary = markdown_summary(report)
         target = os.environ.get("GITHUB_STEP_SUMMARY")
