@@ -6,7 +6,7 @@ The shared test suite and `catalog review` call these same functions, for every 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +132,98 @@ def check_log_retention(resources: Iterable[Resource]) -> list[Violation]:
                 )
             )
     return violations
+
+
+def check_log_group_wiring(resources: Iterable[Resource]) -> list[Violation]:
+    """Per function and state machine: its log group exists, is the group it logs to (by name),
+    has a retention, and is created before it (it depends on the group, directly or through what it
+    depends on). Otherwise Lambda or Step Functions can create the group first, without retention.
+
+    Reads `Resource.depends_on`: a Terraform plan (`depends_on` and references, through data
+    sources), the HCL (references in the body) or a Pulumi graph (the recorded dependencies).
+    """
+    resources = list(resources)
+    groups = [r for r in resources if r.kind == LOG_GROUP]
+    by_address = {r.address: r for r in resources}
+    violations = []
+    for resource in resources:
+        if resource.kind not in LOGGED_KINDS:
+            continue
+
+        def add(message: str, hint: str, r: Resource = resource) -> None:
+            violations.append(Violation("log-retention", r.address, message, hint, r.file, r.line))
+
+        group = find_log_group(resource, groups)
+        destination = _log_destination(resource)
+        if group is None:
+            add(
+                f"no log group of its own (it logs to {destination!r})"
+                if destination
+                else "no log group of its own",
+                "declare the log group next to it and point its logging configuration at it",
+            )
+            continue
+        name = group.prop("name")
+        if _known(destination) and _known(name) and destination != name:
+            add(
+                f"logs to {destination!r}, but its log group {group.address} is {name!r}",
+                "point the logging configuration at the group's name",
+            )
+        days = group.prop("retention_in_days")
+        if days is None or (
+            not _expression(days) and retention_of(group) not in ALLOWED_RETENTION_DAYS
+        ):
+            add(
+                f"its log group {group.address} has retention {days!r}",
+                f"set retention_in_days to one of {ALLOWED_RETENTION_DAYS[:6]}...",
+            )
+        if group.address not in _waits_for(resource, by_address):
+            add(
+                f"is not created after its log group {group.address}: AWS can create the group "
+                "first, without retention",
+                "reference the group (logging_config.log_group = <group>.name) or list it in "
+                "depends_on",
+            )
+    return violations
+
+
+def _log_destination(resource: Resource) -> str | None:
+    """The name of the group a function or state machine writes to, when it is a known value."""
+    if resource.kind == "aws_lambda_function":
+        explicit = resource.prop("logging_config", "log_group")
+        name = resource.prop("function_name")
+        if explicit:
+            return explicit if isinstance(explicit, str) else None
+        return f"/aws/lambda/{name}" if isinstance(name, str) else None
+    arn = resource.prop("logging_configuration", "log_destination")
+    if isinstance(arn, str) and ":log-group:" in arn:
+        return arn.split(":log-group:", 1)[1].removesuffix(":*")
+    return None
+
+
+def _expression(value: object) -> bool:
+    return isinstance(value, str) and "${" in value
+
+
+def _known(value: object) -> bool:
+    return isinstance(value, str) and bool(value) and not _expression(value)
+
+
+def _waits_for(resource: Resource, by_address: Mapping[str, Resource]) -> set[str]:
+    """Every address `resource` transitively depends on (instance keys tolerated)."""
+    seen: set[str] = set()
+    pending = list(resource.depends_on)
+    while pending:
+        address = pending.pop()
+        if address in seen:
+            continue
+        seen.add(address)
+        target = by_address.get(address)
+        if target is None:  # `aws_x.this` names every instance of a for_each
+            pending.extend(a for a in by_address if a != address and _without_key(a) == address)
+            continue
+        pending.extend(target.depends_on)
+    return seen
 
 
 def check_removal(resources: Iterable[Resource]) -> list[Violation]:

@@ -32,6 +32,9 @@ class Resource:
     )  # protect, retain_on_delete, prevent_destroy
     file: Path | None = None
     line: int | None = None
+    # Addresses of the resources this one waits for when created (direct dependencies: explicit
+    # depends_on and references; through Terraform data sources, what they reference).
+    depends_on: tuple[str, ...] = ()
 
     def prop(self, *path: str) -> Any:
         value: Any = self.props
@@ -98,6 +101,7 @@ def from_pulumi_graph(recorded: Iterable[Any]) -> list[Resource]:
                     "protect": bool(item.protect),
                     "retain_on_delete": bool(item.retain_on_delete),
                 },
+                depends_on=tuple(item.dependencies),
             )
         )
     return resources
@@ -110,9 +114,9 @@ def from_terraform_plan(plan: Mapping[str, Any], hcl: Iterable[Resource] = ()) -
     `prevent_destroy` appears in no Terraform JSON output, so it is taken from the HCL by
     configuration address (module path and type.name, instance keys removed).
     """
-    config_refs = dict(
-        _configuration_refs(plan.get("configuration", {}).get("root_module", {}), "")
-    )
+    root_module = plan.get("configuration", {}).get("root_module", {})
+    config_refs = dict(_configuration_refs(root_module, ""))
+    config_dependencies = dict(_configuration_dependencies(root_module, ""))
     hcl_by_address = {r.address: r for r in hcl}
     resources = []
     for change in plan.get("resource_changes", []):
@@ -128,6 +132,8 @@ def from_terraform_plan(plan: Mapping[str, Any], hcl: Iterable[Resource] = ()) -
             for attr, targets in config_refs.get(key, {}).items()
         }
         hcl_resource = hcl_by_address.get(key)
+        config_prefix = key[: len(key) - len(f"{change['type']}.{change['name']}")]
+        dependencies = _through_data_sources(config_dependencies, config_prefix, key)
         resources.append(
             Resource(
                 engine="terraform",
@@ -142,6 +148,7 @@ def from_terraform_plan(plan: Mapping[str, Any], hcl: Iterable[Resource] = ()) -
                 },
                 file=hcl_resource.file if hcl_resource else None,
                 line=hcl_resource.line if hcl_resource else None,
+                depends_on=tuple(f"{module_prefix}{d}" for d in dependencies),
             )
         )
     return resources
@@ -172,6 +179,51 @@ def _configuration_refs(
         yield f"{prefix}{resource['address']}", refs
     for name, call in module.get("module_calls", {}).items():
         yield from _configuration_refs(call.get("module", {}), f"{prefix}module.{name}.")
+
+
+def _configuration_dependencies(
+    module: Mapping[str, Any], prefix: str
+) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Per configuration address: what it waits for (`depends_on` and every reference), as
+    addresses relative to its module (`aws_x.name`, `data.aws_x.name`, `module.name`)."""
+    for resource in module.get("resources", []):
+        targets = set(resource.get("depends_on", []))
+        targets.update(_collect_references(resource.get("expressions", {})))
+        found = {d for t in targets if (d := _dependency(t)) is not None}
+        yield f"{prefix}{resource['address']}", tuple(sorted(found))
+    for name, call in module.get("module_calls", {}).items():
+        yield from _configuration_dependencies(call.get("module", {}), f"{prefix}module.{name}.")
+
+
+def _dependency(reference: str) -> str | None:
+    """`aws_x.y.attr` -> `aws_x.y`, `data.aws_x.y.json` -> `data.aws_x.y`, `module.m.out` ->
+    `module.m`; variables, locals, `each`, `path`... are no resources: None."""
+    parts = _INSTANCE_KEY.sub("", reference).split(".")
+    if parts[0] == "data" and len(parts) >= 3:
+        return ".".join(parts[:3])
+    if parts[0] == "module" and len(parts) >= 2:
+        return ".".join(parts[:2])
+    if parts[0].startswith("aws_") and len(parts) >= 2:
+        return ".".join(parts[:2])
+    return None
+
+
+def _through_data_sources(
+    dependencies: Mapping[str, tuple[str, ...]], config_prefix: str, key: str
+) -> list[str]:
+    """The resources `key` waits for, with each data source replaced by what it waits for."""
+    found: set[str] = set()
+    pending, seen = list(dependencies.get(key, ())), set()
+    while pending:
+        target = pending.pop()
+        if target in seen:
+            continue
+        seen.add(target)
+        if target.startswith("data."):
+            pending.extend(dependencies.get(f"{config_prefix}{target}", ()))
+        else:
+            found.add(target)
+    return sorted(found)
 
 
 def _collect_references(expr: Any) -> Iterator[str]:
@@ -224,10 +276,12 @@ def _hcl_resources(
                         kind=kind,
                         address=f"{prefix}{kind}.{name}",
                         props={k: v for k, v in body.items() if k not in ("lifecycle",)},
-                        refs=_hcl_refs(body, prefix),
+                        refs=(refs := _hcl_refs(body, prefix)),
                         options={"prevent_destroy": _prevent_destroy(body)},
                         file=path,
                         line=_block_line(text, kind, name),
+                        # depends_on is an attribute of the body: its targets are among the refs
+                        depends_on=tuple(sorted({a for found in refs.values() for a in found})),
                     )
         if follow:
             for block in document.get("module", []):
