@@ -228,14 +228,61 @@ class PatternContext:
     def code_files(self, *suffixes: str) -> list[str]:
         return [f for f in self.with_suffix(*suffixes) if self.visible(f)]
 
+    @cached_property
+    def vendored_dirs(self) -> dict[str, str]:
+        """Folders of third-party code -> the folder they are listed under once as skipped:
+        the packages beside a `*.dist-info`/`*.egg-info` (site-packages-like trees; code files
+        right in that folder stay reviewed), `site-packages`, Lambda layer contents (`python/`,
+        `nodejs/` below a folder named like a layer) and build output (dist, build, vendor...)."""
+        found: dict[str, str] = {}
+        site_roots: set[str] = set()
+        for rel in self.files:
+            parts = rel.split("/")[:-1]
+            for i, part in enumerate(parts):
+                if part.endswith((".dist-info", ".egg-info")):
+                    site_roots.add("/".join(parts[:i]))
+                    break
+                if (
+                    part == "site-packages"
+                    or part in BUILD_OUTPUT_DIRS
+                    or (
+                        part in ("python", "nodejs")
+                        and any("layer" in p.lower() for p in parts[:i])
+                    )
+                ):
+                    folder = "/".join(parts[: i + 1])
+                    found[folder] = folder
+                    break
+        for rel in self.files:
+            parts = rel.split("/")
+            for root in site_roots:
+                depth = len(root.split("/")) if root else 0
+                if (not root or rel.startswith(f"{root}/")) and len(parts) > depth + 1:
+                    found.setdefault("/".join(parts[: depth + 1]), root or ".")
+        return found
+
+    def vendored(self, rel: str) -> str | None:
+        """The folder `rel` is vendored under (as listed), or None for the pattern's own code."""
+        parts = rel.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            listed = self.vendored_dirs.get("/".join(parts[:i]))
+            if listed is not None:
+                return listed
+        return None
+
     def source_files(self, *suffixes: str) -> list[str]:
-        """Hand-written code: not in build output folders, not minified bundles."""
-        return [
-            f
-            for f in self.code_files(*suffixes)
-            if not BUILD_OUTPUT_DIRS & set(f.split("/")[:-1])
-            and ".min." not in f.rsplit("/", 1)[-1]
-        ]
+        """Hand-written code: not vendored third-party trees, not minified bundles. Each vendored
+        folder is listed once as skipped."""
+        out = []
+        for f in self.code_files(*suffixes):
+            if ".min." in f.rsplit("/", 1)[-1]:
+                continue
+            listed = self.vendored(f)
+            if listed is not None:
+                self.note(listed, "vendored third-party code or build output: code rules skipped")
+                continue
+            out.append(f)
+        return out
 
     def named(self, *names: str) -> list[str]:
         return [f for f in self.files if PurePosixPath(f).name in names]

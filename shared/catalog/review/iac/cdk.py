@@ -126,6 +126,23 @@ def _destroyed(app: App, c: Construct) -> bool:
     return bool(var and re.search(applied, app.files.get(c.file, "")))
 
 
+_FROM_FUNCTION = re.compile(
+    r"""^[`'"]/aws/lambda/(?:[`'"]\s*\+\s*|\$\{)\s*([A-Za-z_$][\w$.]*?)\.(?:functionName|function_name)\s*\}?[`'"]?$"""
+)
+
+
+def _function_name(c: Construct) -> str:
+    fname = c.props.get("function_name")
+    return fname.literal if fname and isinstance(fname.literal, str) else f"${{{c.address}}}"
+
+
+def _name_from_function(prop: Prop | None, by_var: dict[str, Construct]) -> str | None:
+    """`'/aws/lambda/' + fn.functionName` (or the template-literal form): that function's group."""
+    m = _FROM_FUNCTION.match(prop.text.strip()) if prop is not None else None
+    fn = by_var.get(m.group(1).removeprefix("this.").removeprefix("self.")) if m else None
+    return f"/aws/lambda/{_function_name(fn)}" if fn is not None and _is_function(fn) else None
+
+
 def resources(app: App, root: Path) -> list[Resource]:
     by_var = {c.var: c for c in app.constructs if c.var}
     by_var.update({c.var.split(".", 1)[1]: c for c in app.constructs if c.var and "." in c.var})
@@ -150,10 +167,7 @@ def resources(app: App, root: Path) -> list[Resource]:
         refs: dict[str, tuple[str, ...]] = {}
         options = {"retain_on_delete": False}
         if kind == "aws_lambda_function":
-            fname = c.props.get("function_name")
-            name = (
-                fname.literal if fname and isinstance(fname.literal, str) else f"${{{c.address}}}"
-            )
+            name = _function_name(c)
             props["function_name"] = name
             group = c.props.get("log_group")
             if group is not None:
@@ -178,7 +192,9 @@ def resources(app: App, root: Path) -> list[Resource]:
         elif kind == "aws_cloudwatch_log_group":
             name_prop = c.props.get("log_group_name")
             props["name"] = (
-                name_prop.literal if name_prop and isinstance(name_prop.literal, str) else None
+                name_prop.literal
+                if name_prop and isinstance(name_prop.literal, str)
+                else _name_from_function(name_prop, by_var)
             )
             props["retention_in_days"] = _retention(c.props.get("retention"), 731)
             options["retain_on_delete"] = not _destroyed(app, c)

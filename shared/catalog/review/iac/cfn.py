@@ -195,7 +195,24 @@ def resources(template: Template, root: Path) -> list[Resource]:
                 line=template.line(logical),
             )
         )
+    _resolve_function_refs(out)
     return out
+
+
+def _resolve_function_refs(resources: list[Resource]) -> None:
+    """`!Ref Fn` of a function is its name: `/aws/lambda/${Fn}` names the group of a function
+    with an explicit FunctionName too."""
+    names = {
+        r.address: r.props["function_name"]
+        for r in resources
+        if r.kind == "aws_lambda_function" and r.props["function_name"] != f"${{{r.address}}}"
+    }
+    for group in resources:
+        name = group.props.get("name") if group.kind == "aws_cloudwatch_log_group" else None
+        if isinstance(name, str) and "${" in name:
+            group.props["name"] = re.sub(
+                r"\$\{([A-Za-z0-9]+)\}", lambda m: names.get(m.group(1), m.group(0)), name
+            )
 
 
 def _generic_kind(type_: str) -> str:

@@ -230,6 +230,7 @@ def load_project(root: Path) -> Project:
         scope = scopes.get(prefix)
         props = scope.evaluate(resource.props) if scope is not None else resource.props
         resources.append(dataclasses.replace(resource, props=props))
+    resources = _expand_counted_groups(resources)
     _name_log_groups(resources)
     return Project(root, resources, blocks)
 
@@ -276,6 +277,38 @@ def _walk(
 
 def _unresolved(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("${") and value.endswith("}")
+
+
+_ELEMENT = re.compile(
+    r"\$\{\s*(?:element\(\s*\[([^\]]*)\]\s*,\s*count\.index\s*\)|\[([^\]]*)\]\[\s*count\.index\s*\])\s*\}"
+)
+_EACH = re.compile(r"\$\{\s*each\.(?:key|value)\s*\}")
+_LIST_ITEM = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _expand_counted_groups(resources: list[Resource]) -> list[Resource]:
+    """A log group made once per list item (`count` with `element([...], count.index)`, or
+    `for_each` over a literal list) becomes one group per item, so each function finds its own."""
+    out: list[Resource] = []
+    for r in resources:
+        name = r.prop("name") if r.kind == "aws_cloudwatch_log_group" else None
+        items: list[str] = []
+        template = ""
+        if isinstance(name, str) and (m := _ELEMENT.search(name)):
+            items = _LIST_ITEM.findall(m.group(1) if m.group(1) is not None else m.group(2))
+            template = name[: m.start()] + "\0" + name[m.end() :]
+        elif isinstance(name, str) and _EACH.search(name):
+            for_each = r.props.get("for_each")
+            listed = re.search(r"\[([^\]]*)\]", for_each) if isinstance(for_each, str) else None
+            items = _LIST_ITEM.findall(listed.group(1)) if listed else []
+            template = _EACH.sub("\0", name)
+        if not items:
+            out.append(r)
+            continue
+        for index, item in enumerate(items):
+            props = dict(r.props, name=template.replace("\0", item))
+            out.append(dataclasses.replace(r, address=f"{r.address}[{index}]", props=props))
+    return out
 
 
 def _name_log_groups(resources: list[Resource]) -> None:

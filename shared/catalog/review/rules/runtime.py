@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import PurePosixPath
 
@@ -151,16 +152,94 @@ def region_files(ctx: PatternContext) -> list[str]:
     return out
 
 
+# Keys whose values are prose or a list of choices, not a deployed setting.
+_PROSE_KEYS = frozenset(
+    {"Description", "AllowedValues", "ConstraintDescription", "Mappings", "Metadata", "Conditions"}
+)
+_TF_PROSE = re.compile(r"^\s*(?:description|error_message|condition)\s*=")
+_EXAMPLE = re.compile(
+    r"\b(?:e\.g\.|eg\.|i\.e\.|for example|for instance|such as|like)[\s:,(]*\S*$", re.I
+)
+_YAML_KEY = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z0-9_.-]+)\s*:")
+
+
+def _strip_comment(line: str) -> str:
+    """The line without a trailing `#` / `//` comment (outside quotes)."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote and line[i - 1] != "\\":
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif (ch == "#" and (i == 0 or line[i - 1].isspace())) or (
+            ch == "/" and line[i : i + 2] == "//" and (i == 0 or line[i - 1].isspace())
+        ):
+            return line[:i]
+    return line
+
+
+def _yaml_prose_lines(lines: list[str]) -> set[int]:
+    """Lines below a prose/choice key (Description, AllowedValues, Mappings, ...)."""
+    out: set[int] = set()
+    stack: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" -"))
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        if any(key in _PROSE_KEYS for _, key in stack):
+            out.add(number)
+        m = _YAML_KEY.match(line)
+        if m:
+            stack.append((indent, m.group(2)))
+            if m.group(2) in _PROSE_KEYS:
+                out.add(number)
+    return out
+
+
+def _python_prose_lines(ctx: PatternContext, rel: str) -> set[int]:
+    """Docstrings and other bare string statements."""
+    tree = ctx.python_ast(rel)
+    out: set[int] = set()
+    if tree is None:
+        return out
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            out.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return out
+
+
+def _prose_lines(ctx: PatternContext, rel: str, lines: list[str]) -> set[int]:
+    if rel.endswith((".yaml", ".yml", ".template")):
+        return _yaml_prose_lines(lines)
+    if rel.endswith(".py"):
+        return _python_prose_lines(ctx, rel)
+    if rel.endswith(".tf"):
+        return {n for n, line in enumerate(lines, start=1) if _TF_PROSE.match(line)}
+    return set()
+
+
 @check("regions", "RT002")
 def check_regions(ctx: PatternContext) -> None:
     for rel in region_files(ctx):
         text = ctx.read_text(rel)
         if text is None or not _REGION.search(text):
             continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            if _comment(line):
+        lines = text.splitlines()
+        prose = _prose_lines(ctx, rel, lines)
+        for number, line in enumerate(lines, start=1):
+            if _comment(line) or number in prose:
                 continue
-            m = _REGION.search(line)
+            code = _strip_comment(line)
+            m = _REGION.search(code)
+            if m and _EXAMPLE.search(code[: m.start()]):
+                continue  # "e.g. us-east-1": an example in a message
             if m:
                 ctx.report(
                     "RT002",
