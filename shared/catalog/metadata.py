@@ -173,8 +173,34 @@ def _line_of_value(text: str, value: object) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
+@dataclass(frozen=True)
+class Section:
+    level: int
+    title: str
+    line: int  # 1-based line of the heading
+    body: str  # the Markdown up to the next heading of the same or a higher level
+
+
+def readme_outline(text: str) -> list[Section]:
+    """Headings as a Markdown parser sees them (a `## x` inside fenced code is no heading)."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(text)
+    lines = text.splitlines(keepends=True)
+    heads = [
+        (int(tok.tag[1]), tokens[i + 1].content.strip(), tok.map[0] if tok.map else 0)
+        for i, tok in enumerate(tokens)
+        if tok.type == "heading_open"
+    ]
+    out = []
+    for index, (level, title, start) in enumerate(heads):
+        end = next((s for lv, _, s in heads[index + 1 :] if lv <= level), len(lines))
+        out.append(Section(level, title, start + 1, "".join(lines[start + 1 : end])))
+    return out
+
+
 def readme_sections(text: str) -> list[str]:
-    return [m.group(1).strip() for m in re.finditer(r"^#{2,3}\s+(.+?)\s*#*$", text, re.MULTILINE)]
+    return [s.title for s in readme_outline(text) if s.level in (2, 3)]
 
 
 def check_readme(path: Path, repo_root: Path | None = None) -> list[Problem]:
@@ -223,12 +249,10 @@ def _line_of_text(text: str, needle: str) -> int | None:
 
 
 def _section_text(text: str, title: str) -> str | None:
-    match = re.search(
-        rf"^##\s+{re.escape(title)}\s*$(.*?)(?=^##\s|\Z)",
-        text,
-        re.MULTILINE | re.DOTALL | re.IGNORECASE,
+    return next(
+        (s.body for s in readme_outline(text) if s.level == 2 and s.title.lower() == title.lower()),
+        None,
     )
-    return match.group(1) if match else None
 
 
 def shell_commands(text: str) -> list[tuple[int, str]]:

@@ -8,6 +8,7 @@ jsonencode and heredoc policies), CDK PolicyStatement constructs and Python dict
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,6 +105,11 @@ _FULL_ACCESS = re.compile(
     r"(?<![\w-])(AdministratorAccess|PowerUserAccess|IAMFullAccess|[A-Za-z0-9]+_?FullAccess(?:_v2)?)(?![\w-])"
     r"|\bManagedPolicy\.([A-Z0-9_]*FULL_ACCESS[A-Z0-9_]*|ADMINISTRATOR_ACCESS|POWER_USER_ACCESS)\b"
 )
+# Lines naming a statement, policy or role: `Sid: DynamoDBFullAccess` attaches nothing.
+_NAME_KEY = re.compile(
+    r"""^\s*["']?(?:Sid|sid|PolicyName|policy_name|policyName|RoleName|role_name|roleName|"""
+    r"""Description|description|name)["']?\s*[:=]"""
+)
 _WILDCARD = re.compile(r"^(\*|[A-Za-z0-9-]+:\*)$")
 _STR = re.compile(r"(['\"])([^'\"\n]*)\1")
 
@@ -117,6 +123,22 @@ class Statement:
     not_action: bool
     resources: list[str] | None
     principal: bool
+    principal_text: str = ""
+
+    def key_policy_root(self) -> bool:
+        """The standard KMS key-policy statement: the account root gets `kms:*`, so that IAM
+        policies can grant access to the key (without it the key becomes unmanageable)."""
+        return (
+            self.principal
+            and self.actions == ["kms:*"]
+            and bool(
+                re.search(r":root\b|AccountRootPrincipal", self.principal_text)
+                or (
+                    "AccountId" in self.principal_text
+                    and ":" not in self.principal_text.replace("AWS::", "")
+                )
+            )
+        )
 
 
 def _as_list(value: Any) -> list[str] | None:
@@ -140,13 +162,49 @@ def _statement(rel: str, line: int | None, body: dict[str, Any]) -> Statement:
         not_action,
         _as_list(get("Resource", "resources")),
         get("Principal", "principals", "NotPrincipal") is not None,
+        str(get("Principal", "principals") or ""),
     )
 
 
-def _documents(
-    value: Any, rel: str, skip: tuple[str, ...] = ("AssumeRolePolicyDocument",)
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+def _json_string_document(value: Any) -> Any:
+    """A policy written as a JSON string (`PolicyDocument: !Sub '{...}'`), parsed; else None."""
+    if isinstance(value, dict) and len(value) == 1 and "Fn::Sub" in value:
+        value = value["Fn::Sub"]
+        value = value[0] if isinstance(value, list) and value else value
+    if not isinstance(value, str) or '"Statement"' not in value:
+        return None
+    text = value.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        return json.loads(_PLACEHOLDER.sub("placeholder", text))
+    except ValueError:
+        return None
+
+
+def _string_statements(
+    doc: Any, rel: str, start: int | None, lines: list[str] | None
 ) -> Iterator[Statement]:
-    """Every policy statement below a parsed template value."""
+    for stmt in _documents(doc, rel):
+        stmt.line = start
+        needle = f'"{stmt.actions[0]}"' if stmt.actions else None
+        if needle and lines and start:
+            stmt.line = next(
+                (n for n in range(start, len(lines) + 1) if needle in lines[n - 1]), start
+            )
+        yield stmt
+
+
+def _documents(
+    value: Any,
+    rel: str,
+    skip: tuple[str, ...] = ("AssumeRolePolicyDocument",),
+    lines: list[str] | None = None,
+) -> Iterator[Statement]:
+    """Every policy statement below a parsed template value (JSON-string documents included)."""
     if isinstance(value, dict):
         stmts = value.get("Statement")
         if isinstance(stmts, (dict, list)) and ("Version" in value or isinstance(stmts, list)):
@@ -158,17 +216,28 @@ def _documents(
                     yield _statement(rel, line, item)
             return
         for key, child in value.items():
-            if key not in skip:
-                yield from _documents(child, rel, skip)
+            if key in skip:
+                continue
+            doc = _json_string_document(child)
+            if doc is not None:
+                yield from _string_statements(doc, rel, key_line(value, key), lines)
+            else:
+                yield from _documents(child, rel, skip, lines)
     elif isinstance(value, list):
-        for child in value:
-            yield from _documents(child, rel, skip)
+        for index, child in enumerate(value):
+            doc = _json_string_document(child)
+            if doc is not None:
+                start = value.item_lines[index] if isinstance(value, LList) else None
+                yield from _string_statements(doc, rel, start, lines)
+            else:
+                yield from _documents(child, rel, skip, lines)
 
 
 # ------------------------------------------------------------------ sources
 def _template_statements(ctx: PatternContext, rels: list[str]) -> Iterator[Statement]:
     for template in cfn.templates(ctx, rels):
-        yield from _documents(template.resources, template.rel)
+        text = ctx.read_text(template.rel) or ""
+        yield from _documents(template.resources, template.rel, lines=text.splitlines())
 
 
 def _terraform_statements(ctx: PatternContext, folders: list[str]) -> Iterator[Statement]:
@@ -230,6 +299,7 @@ def _cdk_statements(ctx: PatternContext, apps: list[tuple[str, str]]) -> Iterato
                 not_actions is not None,
                 _js_strings(resources.text) if resources else None,
                 c.props.get("principals") is not None,
+                c.props["principals"].text if "principals" in c.props else "",
             )
 
 
@@ -295,7 +365,7 @@ def check_iam(ctx: PatternContext) -> None:
                 statements += _python_dict_statements(ctx, rel, text)
     known = _known_services(ctx)
     for stmt in statements:
-        if stmt.effect.lower() != "allow" or stmt.actions is None:
+        if stmt.effect.lower() != "allow" or stmt.actions is None or stmt.key_policy_root():
             continue
         if stmt.not_action:
             ctx.report(
@@ -336,7 +406,7 @@ def check_iam(ctx: PatternContext) -> None:
         if text is None or not _FULL_ACCESS.search(text):
             continue
         for number, line in enumerate(text.splitlines(), start=1):
-            if line.lstrip().startswith(("#", "//", "*", "/*")):
+            if line.lstrip().startswith(("#", "//", "*", "/*")) or _NAME_KEY.match(line):
                 continue
             for m in _FULL_ACCESS.finditer(line):
                 name = m.group(1) or m.group(2)

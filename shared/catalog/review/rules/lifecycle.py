@@ -4,13 +4,16 @@ every deployable unit of the pattern (Terraform, SAM/CloudFormation, CDK, Pulumi
 from __future__ import annotations
 
 import os
+import re
 
+from ...metadata import readme_outline
 from ...policies import Violation, check_log_retention, check_removal
 from ...resources import Resource
 from ..context import PatternContext
 from ..iac.units import Unit, units
 from ..model import rule
 from . import check
+from .docs import readme_file
 
 rule(
     "LOG001",
@@ -118,13 +121,37 @@ def _retention_hint(engine: str, rule_id: str) -> str:
     }.get(engine, "")
 
 
+_EMPTIES_BUCKET = re.compile(
+    r"\bs3\s+rm\b[^\n]*--recursive|--recursive[^\n]*\bs3\s+rm\b|\bs3\s+rb\b[^\n]*--force"
+    r"|\bs3api\s+delete-objects?\b|\bempty(?:ing)?\s+(?:the\s+|your\s+|each\s+)?(?:\S+\s+)?buckets?\b"
+    r"|\bbuckets?\b[^\n.]{0,60}\bempt(?:y|ied)\b",
+    re.IGNORECASE,
+)
+
+
+def _cleanup_empties_buckets(ctx: PatternContext) -> bool:
+    """The README's Cleanup section empties the buckets before the stack is deleted."""
+    name = readme_file(ctx)
+    text = ctx.read_text(name) if name else None
+    if not text:
+        return False
+    return any(
+        "clean" in s.title.lower() and _EMPTIES_BUCKET.search(s.body) for s in readme_outline(text)
+    )
+
+
 @check("removal-policy", "RM001", "RM002", "RM003")
 def check_removal_policy(ctx: PatternContext) -> None:
+    emptied: bool | None = None
     for unit in units(ctx):
         by_address = {r.address: r for r in unit.resources}
         for v in check_removal(unit.resources):
             resource = by_address.get(v.address)
             rule_id, message, hint = _removal(unit.engine, resource, v)
+            if rule_id == "RM002":
+                emptied = _cleanup_empties_buckets(ctx) if emptied is None else emptied
+                if emptied:
+                    continue  # the Cleanup section does what the hint asks
             _report(ctx, unit, rule_id, v, message, hint)
 
 

@@ -313,6 +313,36 @@ def _statelint_path(body: Any, message: str) -> list[str | int]:
     return path
 
 
+_FIELD_PROBLEM = re.compile(
+    r'Field "(?P<field>[^"]+)" of (?P<where>\w+) at "(?P<at>[^"]+)" is not a JSONPath'
+)
+_JSONPATH_FILTER = re.compile(r"^\$.*\[\s*\?\s*\(.*\)\s*\]")
+
+
+def _path_field(body: Any, message: str) -> tuple[str, list[str | int]] | None:
+    """The value and path of the field a 'not a JSONPath' problem names."""
+    m = _FIELD_PROBLEM.search(message)
+    if not m:
+        return None
+    state = _statelint_path(body, m.group("at"))[:2]
+    node: Any = body
+    for part in state:
+        node = node[part]
+    stack: list[tuple[Any, list[str | int]]] = [
+        (node.get(m.group("where")) if isinstance(node, dict) else None, [*state, m.group("where")])
+    ]
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, dict):
+            for key, child in current.items():
+                if key == m.group("field") and isinstance(child, str):
+                    return child, [*path, key]
+                stack.append((child, [*path, key]))
+        elif isinstance(current, list):
+            stack.extend((child, [*path, i]) for i, child in enumerate(current))
+    return None
+
+
 def statelint_problems(definition: Any) -> list[str]:
     """statelint's messages for a definition (cached by content: statelint is not imported then)."""
     digest = cache.key("statelint", cache.version("statelint"), "ignore FLOAT", definition)
@@ -331,6 +361,12 @@ def check_state_machines(ctx: PatternContext) -> None:
         linted = definition.linted
         for problem in statelint_problems(linted):
             line = definition.line(_statelint_path(definition.body, problem))
+            field = _path_field(definition.body, problem)
+            if field is not None:
+                value, field_path = field
+                if _JSONPATH_FILTER.match(value):
+                    continue  # `$[?(@.Name == 'Cat')]`: a JSONPath filter, which is valid
+                line = definition.line(field_path)
             ctx.report(
                 "SFN001",
                 definition.rel,
