@@ -75,8 +75,8 @@ STACK = "lib/lambda-durable-function-chaining-cdk-stack.ts"
 ORCHESTRATOR = "lib/functions/validateOrder/index.ts"
 # Every finding of the real maintainer review (shared seeds/002), found by machine.
 SEED_EXPECTED = {
-    ("META001", ".", None),  # no pattern metadata JSON at the root
-    ("HYG001", ".vscode", None),  # VS Code configuration directory committed
+    ("META001", "README.md", None),  # no pattern metadata JSON at the root
+    ("HYG001", ".vscode/settings.json", None),  # VS Code configuration directory committed
     ("DOC002", "README.md", None),  # missing README steps (Testing, Cleanup)
     ("DOC005", "README.md", 1),  # 'Lambda Durable Functions' in the title
     ("DOC005", "README.md", 3),

@@ -32,7 +32,9 @@ JUNK_DIRS = frozenset(
         ".gradle",
         ".idea",
         ".vscode",
+        ".settings",
         ".pulumi",
+        "dist",
     }
 )
 SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
@@ -46,6 +48,7 @@ BUILD_OUTPUT_DIRS = frozenset(
 class Listing:
     files: list[str] = field(default_factory=list)  # posix paths relative to the pattern root
     junk_dirs: list[str] = field(default_factory=list)
+    junk_first: dict[str, str] = field(default_factory=dict)  # junk folder -> a file inside it
     notes: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
 
 
@@ -99,7 +102,10 @@ def split_junk(paths: Iterable[str], listing: Listing) -> None:
         if hit is None:
             listing.files.append(rel)
         else:
-            junk.add("/".join(parts[: hit + 1]))
+            folder = "/".join(parts[: hit + 1])
+            junk.add(folder)
+            if rel < listing.junk_first.get(folder, "\uffff"):
+                listing.junk_first[folder] = rel
     listing.junk_dirs.extend(sorted(junk))
 
 
@@ -145,6 +151,9 @@ def walk(root: Path) -> Listing:
                 continue
             if entry.name in JUNK_DIRS:
                 listing.junk_dirs.append(rel)
+                first = _first_file(Path(entry.path))
+                if first is not None:
+                    listing.junk_first[rel] = f"{rel}/{first}"
                 continue
             try:
                 st = entry.stat(follow_symlinks=True)
@@ -172,6 +181,24 @@ def walk(root: Path) -> Listing:
     return listing
 
 
+def _first_file(folder: Path) -> str | None:
+    """The first file below `folder` in name order (relative), without walking all of it."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: (e.is_dir(), e.name))
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            if not entry.is_dir(follow_symlinks=False):
+                return entry.name
+            inner = _first_file(Path(entry.path))
+        except (OSError, RecursionError):
+            continue
+        if inner is not None:
+            return f"{entry.name}/{inner}"
+    return None
+
+
 def display_path(path: Path, cwd: Path) -> str:
     try:
         return path.relative_to(cwd).as_posix()
@@ -195,6 +222,7 @@ class PatternContext:
         self.name = root.name
         self.files = listing.files
         self.junk_dirs = listing.junk_dirs
+        self.junk_first = listing.junk_first
         self.in_git = in_git
         self.flavour = flavour  # "catalog" (this repo's patterns/) or "public"
         self.cwd = cwd
@@ -347,6 +375,23 @@ class PatternContext:
             self.cache[key] = tree
         return self.cache[key]  # type: ignore[no-any-return]
 
+    def file_for(self, rel: str | Path) -> str | Path:
+        """A finding points at a file, never a folder: a junk folder's first file; for the
+        pattern itself its README, else its metadata, else its first file."""
+        path = rel if isinstance(rel, Path) else self.root / rel
+        key = os.path.relpath(path, self.root).replace(os.sep, "/")
+        if key in self.junk_first:
+            return self.junk_first[key]
+        if not path.is_dir():
+            return rel
+        inside = [f for f in self.files if key == "." or f.startswith(f"{key}/")]
+        if key == ".":
+            top = [f for f in inside if "/" not in f]
+            preferred = [f for f in top if f.lower() == "readme.md"]
+            preferred += [f for f in top if f.endswith(".json") and f != "package.json"]
+            inside = preferred + top + inside
+        return inside[0] if inside else rel
+
     # ------------------------------------------------------------------ reporting
     def report(
         self,
@@ -359,7 +404,7 @@ class PatternContext:
         category: str | None = None,
     ) -> None:
         spec = RULES[rule_id]
-        where = self.display(rel) if rel is not None else self.display(".")
+        where = self.display(self.file_for(rel if rel is not None else "."))
         self.findings.append(
             Finding(
                 pattern=self.name,

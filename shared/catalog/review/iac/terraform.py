@@ -231,8 +231,65 @@ def load_project(root: Path) -> Project:
         props = scope.evaluate(resource.props) if scope is not None else resource.props
         resources.append(dataclasses.replace(resource, props=props))
     resources = _expand_counted_groups(resources)
+    resources += _registry_lambda_modules(blocks)
     _name_log_groups(resources)
     return Project(root, resources, blocks)
+
+
+_LAMBDA_MODULE = re.compile(
+    r"^(?:registry\.terraform\.io/)?terraform-aws-modules/lambda/aws(?://.*)?$"
+    r"|terraform-aws-modules/terraform-aws-lambda"
+)
+
+
+def _registry_lambda_modules(blocks: list[Block]) -> list[Resource]:
+    """`module "x" { source = "terraform-aws-modules/lambda/aws" }`: the module creates the
+    function and, unless told to use an existing one, its log group with retention
+    `cloudwatch_logs_retention_in_days`, which defaults to null (the logs never expire)."""
+    out: list[Resource] = []
+    for block in blocks:
+        source = block.body.get("source") if block.block == "module" else None
+        if not (is_literal(source) and _LAMBDA_MODULE.search(unquote(source))):
+            continue
+        body = block.scope.evaluate(block.body)
+        if str(body.get("create_function", "true")).lower() == "false":
+            continue
+        prefix = f"{block.scope.prefix}module.{block.name}"
+        name = body.get("function_name")
+        fn_props: dict[str, Any] = {"function_name": name, "runtime": body.get("runtime")}
+        group_props: dict[str, Any] = {
+            "name": f"/aws/lambda/{name}",
+            "retention_in_days": body.get("cloudwatch_logs_retention_in_days"),
+        }
+        refs: dict[str, tuple[str, ...]] = {}
+        if body.get("logging_log_group") is not None:
+            fn_props["logging_config"] = {"log_group": body["logging_log_group"]}
+            found = re.findall(r"aws_cloudwatch_log_group\.[\w-]+", str(body["logging_log_group"]))
+            refs["logging_config"] = tuple(f"{block.scope.prefix}{a}" for a in found)
+        out.append(
+            Resource(
+                "terraform-hcl",
+                "aws_lambda_function",
+                prefix,
+                fn_props,
+                refs,
+                file=block.file,
+                line=block.line,
+            )
+        )
+        if str(body.get("use_existing_cloudwatch_log_group", "false")).lower() != "true":
+            line = attr_line(block.file, block.line, "cloudwatch_logs_retention_in_days")
+            out.append(
+                Resource(
+                    "terraform-hcl",
+                    "aws_cloudwatch_log_group",
+                    f"{prefix}.aws_cloudwatch_log_group.lambda[0]",
+                    group_props,
+                    file=block.file,
+                    line=line if "cloudwatch_logs_retention_in_days" in body else block.line,
+                )
+            )
+    return out
 
 
 def _walk(

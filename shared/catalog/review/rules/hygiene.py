@@ -41,9 +41,9 @@ rule(
     "lambda.zip is committed; build it from src/ at deploy time",
 )
 
-EDITOR_DIRS = {".vscode", ".idea"}
-EDITOR_FILES = {".DS_Store", "Thumbs.db", "desktop.ini", ".project", ".classpath"}
-EDITOR_SUFFIXES = (".swp", ".swo", ".iml", "~")
+EDITOR_DIRS = {".vscode", ".idea", ".settings"}
+EDITOR_FILES = {".DS_Store", "Thumbs.db", "desktop.ini", ".project", ".classpath", ".factorypath"}
+EDITOR_SUFFIXES = (".swp", ".swo", ".iml", ".code-workspace", "~")
 STATE_SUFFIXES = (".tfstate", ".tfstate.backup", ".tfplan")
 ARCHIVE_SUFFIXES = (".zip", ".jar", ".war", ".whl", ".tar.gz", ".tgz", ".egg")
 COMPILED_SUFFIXES = (".pyc", ".pyo", ".class")

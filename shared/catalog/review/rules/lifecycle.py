@@ -94,6 +94,11 @@ def check_retention(ctx: PatternContext) -> None:
                 kind or "", "LOG003"
             )
             hint = _retention_hint(unit.engine, rule_id) or v.hint
+            if v.address.startswith("module.") and v.address.endswith(".lambda[0]"):
+                hint = (
+                    "set cloudwatch_logs_retention_in_days (for example 14) in the "
+                    "terraform-aws-modules/lambda module call: it defaults to never expire"
+                )
             message = v.message
             if rule_id == "LOG002" and "no explicit log group" in message:
                 message = "state machine has no logging to a log group with retention"

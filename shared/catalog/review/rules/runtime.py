@@ -27,7 +27,25 @@ rule(
     "provider \"aws\" { region = \"us-east-1\" }; boto3.client('s3', region_name='eu-west-1')",
 )
 
+rule(
+    "RT003",
+    "runtime",
+    "error",
+    "Lambda runtime identifier that does not exist",
+    "Runtime: provided.al2023023 (a typo of provided.al2023); python3.1O",
+)
+
 MIN_PYTHON = (3, 11)
+# Every identifier Lambda has ever had (deprecated ones included: RT001 reports those).
+_EXISTING_RUNTIME = re.compile(
+    r"python3\.\d{1,2}|python2\.7|nodejs\d{1,2}\.x|nodejs(?:4\.3|6\.10|8\.10)?|"
+    r"java(?:8|8\.al2|11|17|21|25)|dotnet(?:6|8|10)|dotnetcore(?:1\.0|2\.0|2\.1|3\.1)|"
+    r"ruby(?:2\.5|2\.7|3\.2|3\.3|3\.4)|go1\.x|provided(?:\.al2|\.al2023)?"
+)
+_RUNTIME_VALUE = re.compile(
+    r"\b[Rr]untime[\"']?\s*[:=]\s*[\"']?((?:python|nodejs|java|dotnet|ruby|go|provided)[\w.-]*)"
+    r"(?=[\"'\s,}]|$)"
+)
 MIN_NODE = 20
 MIN_RUBY = (3, 3)
 _RUNTIME = re.compile(
@@ -77,15 +95,27 @@ def _comment(line: str) -> bool:
     return line.lstrip().startswith(("#", "//", "*", "/*"))
 
 
-@check("runtime", "RT001")
+@check("runtime", "RT001", "RT003")
 def check_runtimes(ctx: PatternContext) -> None:
     for rel in iac_files(ctx):
         text = ctx.read_text(rel)
-        if text is None or not (_RUNTIME.search(text) or _CDK_RUNTIME.search(text)):
+        if text is None or not (
+            _RUNTIME.search(text) or _CDK_RUNTIME.search(text) or _RUNTIME_VALUE.search(text)
+        ):
             continue
         for number, line in enumerate(text.splitlines(), start=1):
             if _comment(line):
                 continue
+            for m in _RUNTIME_VALUE.finditer(line):
+                if not _EXISTING_RUNTIME.fullmatch(m.group(1)):
+                    ctx.report(
+                        "RT003",
+                        rel,
+                        number,
+                        f"runtime {m.group(1)!r} is not a Lambda runtime identifier",
+                        "use an existing identifier (python3.13, nodejs22.x, java21, "
+                        "provided.al2023, ...)",
+                    )
             tokens = [m.group(1) for m in _RUNTIME.finditer(line)]
             tokens += [_cdk_token(m.group(1)) for m in _CDK_RUNTIME.finditer(line)]
             for token in tokens:
