@@ -1,8 +1,13 @@
-"""Real Pulumi deployments through the Pulumi CLI (which cannot be installed on every machine).
+"""Real Pulumi deployments through the Pulumi Automation API (`pulumi.automation`).
 
-Against the embedded AWS the stack lives in a temporary local file backend and the AWS provider is
-pointed at the server through stack config; against real AWS the caller's backend and credentials
-are used unchanged.
+The Automation API drives the Pulumi CLI, which cannot be installed on every machine: without it
+every entry point raises PulumiError naming what is missing. The stack's project is a temporary
+copy of the pattern (as for Terraform), so the pattern folder never gets a stack file, a venv or
+build output, and the copy's Pulumi.yaml points the Python runtime at the catalog's own environment
+(nothing is installed). Against the embedded AWS the stack lives in a local file backend inside that
+copy and the AWS provider is pointed at the server through stack config; against real AWS the
+caller's backend, config and credentials are used unchanged. Progress streams from the engine's
+events: one line per resource as it completes.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -19,10 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from ..patterns import Pattern
+from .terraform import _COPY_IGNORE as COPY_IGNORE
 from .terraform import LOCAL_ENDPOINT_SERVICES
 
 if TYPE_CHECKING:
+    from pulumi import automation as auto
+
     from ..localaws import LocalAws
 
 Echo = Callable[[str], None]
@@ -30,7 +40,7 @@ STACK = "catalog-local"
 
 
 class PulumiError(Exception):
-    """The Pulumi CLI is missing or a command failed; the message says which."""
+    """The Pulumi CLI is missing or an operation failed; the message says which."""
 
 
 def pulumi_available() -> bool:
@@ -45,113 +55,187 @@ def require_pulumi() -> None:
         )
 
 
+def prepare_project(pattern: Pattern, base: Path) -> Path:
+    """Copy the pattern under BASE; its Pulumi.yaml runs on this interpreter's environment."""
+    copy = base / "patterns" / pattern.name
+    shutil.copytree(pattern.root, copy, ignore=COPY_IGNORE)
+    project_file = copy / "pulumi" / "Pulumi.yaml"
+    project = yaml.safe_load(project_file.read_text())
+    runtime = project.get("runtime")
+    options = dict(runtime.get("options") or {}) if isinstance(runtime, dict) else {}
+    options["virtualenv"] = sys.prefix  # the catalog's venv: the program's packages are there
+    project["runtime"] = {"name": "python", "options": options}
+    project_file.write_text(yaml.safe_dump(project, sort_keys=False))
+    return copy / "pulumi"
+
+
+def local_config(aws: LocalAws) -> dict[str, str]:
+    """Stack config (path keys) that points the AWS provider at the embedded AWS only."""
+    config = {
+        "aws:region": aws.region,
+        "aws:accessKey": "testing",
+        "aws:secretKey": "testing",
+        "aws:skipCredentialsValidation": "true",
+        "aws:skipRequestingAccountId": "true",
+        "aws:skipMetadataApiCheck": "true",
+        "aws:s3UsePathStyle": "true",
+    }
+    config.update({f"aws:endpoints[0].{s}": aws.endpoint_url for s in LOCAL_ENDPOINT_SERVICES})
+    return config
+
+
+@dataclass
+class Progress:
+    """An on_event handler: one line per resource the engine finished, counted."""
+
+    echo: Echo
+    phase: str
+    done: int = 0
+
+    def __call__(self, event: auto.EngineEvent) -> None:
+        finished = event.res_outputs_event
+        if finished is not None and not finished.planning:
+            step = finished.metadata
+            if step.type == "pulumi:pulumi:Stack":
+                return
+            self.done += 1
+            name = step.urn.rsplit("::", 1)[-1]
+            self.echo(f"pulumi {self.phase}: {self.done} done · {step.op.value} {step.type} {name}")
+        diagnostic = event.diagnostic_event
+        if diagnostic is not None and diagnostic.severity == "error":
+            self.echo(f"pulumi {self.phase}: {diagnostic.message.strip()}")
+
+
+def changes(summary: dict[Any, int]) -> dict[str, int]:
+    """The operations of a change summary that are not 'same'."""
+    counted = {str(getattr(op, "value", op)): count for op, count in summary.items()}
+    return {op: count for op, count in counted.items() if op != "same" and count}
+
+
 @dataclass
 class PulumiStack:
     pattern: Pattern
     aws: LocalAws | None
-    stack: str = STACK
-    timings: dict[str, float] = field(default_factory=dict)
+    workdir: Path
+    stack_name: str = STACK
     backend: Path | None = None
+    echo: Echo = print
+    timings: dict[str, float] = field(default_factory=dict)
+    _stack: auto.Stack | None = None
 
     def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.setdefault("PULUMI_CONFIG_PASSPHRASE", "")
-        env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
+        env = {
+            "PULUMI_CONFIG_PASSPHRASE": os.environ.get("PULUMI_CONFIG_PASSPHRASE", ""),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+        }
         if self.backend is not None:
             env["PULUMI_BACKEND_URL"] = self.backend.as_uri()
         if self.aws is not None:
             env.update(self.aws.env())
         return env
 
-    def run(self, phase: str, *args: str) -> str:
+    @property
+    def stack(self) -> auto.Stack:
+        if self._stack is None:
+            raise PulumiError("the stack is not initialised (call init first)")
+        return self._stack
+
+    def _timed(self, phase: str, action: Callable[[], Any]) -> Any:
+        from pulumi.automation.errors import CommandError
+
         started = time.perf_counter()
-        result = subprocess.run(
-            ["pulumi", *args, "--non-interactive"],
-            cwd=self.pattern.pulumi_dir,
-            env=self._env(),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - started
-        if result.returncode != 0:
-            tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-25:])
-            raise PulumiError(f"pulumi {args[0]} failed for {self.pattern.name}:\n{tail}")
-        return result.stdout
+        try:
+            return action()
+        except CommandError as exc:
+            tail = "\n".join(str(exc).strip().splitlines()[-25:])
+            raise PulumiError(f"pulumi {phase} failed for {self.pattern.name}:\n{tail}") from exc
+        finally:
+            self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - started
 
     def init(self) -> None:
-        self.run("init", "stack", "select", "--create", self.stack)
-        if self.aws is None:
-            return
-        settings = {
-            "aws:region": self.aws.region,
-            "aws:accessKey": "testing",
-            "aws:secretKey": "testing",
-            "aws:skipCredentialsValidation": "true",
-            "aws:skipRequestingAccountId": "true",
-            "aws:skipMetadataApiCheck": "true",
-            "aws:s3UsePathStyle": "true",
-        }
-        for key, value in settings.items():
-            self.run("init", "config", "set", key, value)
-        for service in LOCAL_ENDPOINT_SERVICES:
-            self.run(
-                "init",
-                "config",
-                "set",
-                "--path",
-                f"aws:endpoints[0].{service}",
-                self.aws.endpoint_url,
+        from pulumi import automation as auto
+
+        require_pulumi()
+
+        def select() -> auto.Stack:
+            options = auto.LocalWorkspaceOptions(work_dir=str(self.workdir), env_vars=self._env())
+            stack = auto.create_or_select_stack(
+                self.stack_name, work_dir=str(self.workdir), opts=options
             )
+            if self.aws is not None:
+                values = {k: auto.ConfigValue(v) for k, v in local_config(self.aws).items()}
+                stack.set_all_config(values, path=True)
+            return stack
+
+        self._stack = self._timed("init", select)
 
     def up(self) -> dict[str, Any]:
-        self.run("apply", "up", "--yes", "--skip-preview")
-        return json.loads(self.run("output", "stack", "output", "--json") or "{}")
+        progress = Progress(self.echo, "up")
+        result = self._timed("apply", lambda: self.stack.up(on_event=progress))
+        return {key: output.value for key, output in result.outputs.items()}
 
     def has_changes(self) -> bool:
-        try:
-            self.run("plan", "preview", "--expect-no-changes")
-        except PulumiError:
-            return True
-        return False
+        preview = self._timed("plan", lambda: self.stack.preview())
+        pending = changes(preview.change_summary)
+        if pending:
+            self.echo(f"pulumi preview after up: {pending}")
+        return bool(pending)
 
     def destroy(self) -> None:
-        self.run("destroy", "destroy", "--yes")
+        progress = Progress(self.echo, "destroy")
+        self._timed("destroy", lambda: self.stack.destroy(on_event=progress))
 
     def remove(self) -> None:
-        self.run("destroy", "stack", "rm", "--yes", self.stack)
+        self._timed("destroy", lambda: self.stack.workspace.remove_stack(self.stack_name))
 
 
 @contextmanager
-def local_stack(pattern: Pattern, aws: LocalAws) -> Iterator[PulumiStack]:
-    """A stack in a temporary file backend that is destroyed and removed on exit."""
+def local_stack(pattern: Pattern, aws: LocalAws, echo: Echo = print) -> Iterator[PulumiStack]:
+    """A stack in a temporary copy and file backend, destroyed and removed on exit."""
     require_pulumi()
-    backend = Path(tempfile.mkdtemp(prefix=f"catalog-pulumi-{pattern.name}-"))
-    stack = PulumiStack(pattern, aws, backend=backend)
+    base = Path(tempfile.mkdtemp(prefix=f"catalog-pulumi-{pattern.name}-"))
     try:
+        backend = base / "backend"
+        backend.mkdir()
+        stack = PulumiStack(
+            pattern, aws, prepare_project(pattern, base), backend=backend, echo=echo
+        )
+        stack.init()
+        try:
+            yield stack
+        finally:
+            try:
+                stack.destroy()
+            finally:
+                stack.remove()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
+def _aws_stack(pattern: Pattern, echo: Echo) -> Iterator[PulumiStack]:
+    """The `dev` stack in the caller's own backend (state outlives the temporary copy)."""
+    require_pulumi()
+    with tempfile.TemporaryDirectory(prefix=f"catalog-pulumi-{pattern.name}-") as base:
+        stack = PulumiStack(
+            pattern, None, prepare_project(pattern, Path(base)), stack_name="dev", echo=echo
+        )
         stack.init()
         yield stack
-    finally:
-        try:
-            stack.destroy()
-            stack.remove()
-        finally:
-            shutil.rmtree(backend, ignore_errors=True)
 
 
 def up(pattern: Pattern, target: str, echo: Echo) -> int:
     require_pulumi()
     if target == "aws":
-        stack = PulumiStack(pattern, None, stack="dev")
-        stack.init()
-        echo("pulumi up (real AWS, your credentials and backend)")
-        print(json.dumps(stack.up(), indent=2))
+        with _aws_stack(pattern, echo) as stack:
+            echo("pulumi up (real AWS, your credentials and backend)")
+            print(json.dumps(stack.up(), indent=2, default=str))
         return 0
     from ..localaws import LocalAws
 
-    with LocalAws() as aws, local_stack(pattern, aws) as stack:
+    with LocalAws() as aws, local_stack(pattern, aws, echo) as stack:
         echo("pulumi up (embedded AWS)")
-        print(json.dumps(stack.up(), indent=2))
+        print(json.dumps(stack.up(), indent=2, default=str))
         echo("press Ctrl-C to destroy the stack and stop the embedded AWS")
         try:
             while True:
@@ -166,8 +250,9 @@ def down(pattern: Pattern, target: str, echo: Echo) -> int:
     if target == "local":
         echo("nothing to do: a local stack lives only while `catalog up` runs")
         return 0
-    stack = PulumiStack(pattern, None, stack="dev")
-    stack.destroy()
+    with _aws_stack(pattern, echo) as stack:
+        echo("pulumi destroy (real AWS)")
+        stack.destroy()
     return 0
 
 
@@ -178,7 +263,7 @@ def cycle(pattern: Pattern, echo: Echo, aws: LocalAws | None = None) -> int:
 
     require_pulumi()
     with LocalAws() if aws is None else nullcontext(aws) as local:
-        with local_stack(pattern, local) as stack:
+        with local_stack(pattern, local, echo) as stack:
             echo("pulumi up (embedded AWS)")
             outputs = stack.up()
             if stack.has_changes():
