@@ -59,6 +59,17 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+PROGRESS_FROM = 50  # folders; a small review finishes before progress would help
+
+
+def folder_progress(done: int, total: int) -> None:
+    """On stderr, only for many folders: every tenth of the way, and the end."""
+    if total < PROGRESS_FROM:
+        return
+    if done == total or done * 10 // total != (done - 1) * 10 // total:
+        print(f"catalog review: {done}/{total} folders reviewed", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .runner import review
 
@@ -69,7 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--jobs must be at least 1")
         checkov = args.checkov if args.checkov is not None else args.format == "github"
         report = review(
-            args.paths, changed_since=args.changed_since, checkov=checkov, jobs=args.jobs
+            args.paths,
+            changed_since=args.changed_since,
+            checkov=checkov,
+            jobs=args.jobs,
+            progress=folder_progress,
         )
     except UsageError as exc:
         print(f"catalog review: error: {exc}", file=sys.stderr)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -92,8 +92,12 @@ def review(
     cfn_lint: bool = True,
     jobs: int | None = None,
     cwd: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Report:
-    """Review pattern folders (or folders of patterns). Raises UsageError for bad arguments only."""
+    """Review pattern folders (or folders of patterns). Raises UsageError for bad arguments only.
+
+    `progress(done, total)` is called as each pattern folder is finished.
+    """
     started = time.perf_counter()
     cwd = (cwd or Path.cwd()).resolve()
     work: list[tuple[Path, Listing, bool, Path]] = []
@@ -122,11 +126,13 @@ def review(
             context = multiprocessing.get_context("fork") if os.name == "posix" else None
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 chunk = max(1, min(8, len(work) // (workers * 16)))  # small chunks: even finish
-                results = list(pool.map(_review_one, work, chunksize=chunk))
+                results = _counted(
+                    pool.map(_review_one, work, chunksize=chunk), len(work), progress
+                )
             if checkov:
                 checkov_runner = Checkov(targets, cwd)
         else:
-            results = [review_pattern(*item) for item in work]
+            results = _counted((review_pattern(*item) for item in work), len(work), progress)
         report = Report(checkov=checkov)
         for result in results:
             report.patterns.append(PatternSummary(result.name, result.path, result.frameworks))
@@ -151,3 +157,14 @@ def review(
     report.notices.sort()
     report.duration_s = time.perf_counter() - started
     return report
+
+
+def _counted(
+    results: Iterable[PatternResult], total: int, progress: Callable[[int, int], None] | None
+) -> list[PatternResult]:
+    done: list[PatternResult] = []
+    for result in results:
+        done.append(result)
+        if progress is not None:
+            progress(len(done), total)
+    return done
