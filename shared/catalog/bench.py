@@ -18,11 +18,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .commands import BadInput, Parser
 from .deploy import deploy, run_scenario
 from .localaws import LocalAws
-from .patterns import REPO_ROOT, Pattern, discover
+from .patterns import REPO_ROOT, Pattern, discover, load
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
 def cold_import_seconds(pattern: Pattern, module: str, repeats: int) -> float:
@@ -124,27 +125,64 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="catalog bench", description=__doc__)
-    parser.add_argument("pattern", nargs="*", help="only these patterns (default: all)")
+    parser = Parser(prog="catalog bench", description=__doc__)
     parser.add_argument(
-        "--repeats", type=int, default=5, help="runs per scenario and per import (median)"
+        "pattern", nargs="*", help="only these patterns, by name or path (default: all)"
     )
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "bench.json")
+    parser.add_argument(
+        "--repeats", type=_positive, default=5, help="runs per scenario and per import (median)"
+    )
+    parser.add_argument(
+        "--soak",
+        type=_positive,
+        metavar="N",
+        help="instead: N back-to-back deploy-destroy cycles of each pattern on one embedded AWS "
+        "(leftovers, drift and memory growth per cycle)",
+    )
+    parser.add_argument("--out", type=Path, help="JSON report (default: build/bench.json)")
     args = parser.parse_args(argv)
-    patterns = [p for p in discover() if not args.pattern or p.name in args.pattern]
+    patterns = [load(name) for name in args.pattern] or discover()
+    if args.soak:
+        from .soak import print_soak, soak_pattern
+
+        rows = [soak_pattern(pattern, args.soak, _progress) for pattern in patterns]
+        print_soak(rows, console)
+        report: dict[str, Any] = {"machine": _machine(), "cycles": args.soak, "patterns": rows}
+        return _write(report, args.out or REPO_ROOT / "build" / "soak.json")
     rows = []
     for pattern in patterns:
-        console.print(f"[dim]· benchmarking {pattern.name}[/dim]")
-        rows.append(bench_pattern(pattern, max(1, args.repeats)))
+        _progress(f"benchmarking {pattern.name}")
+        rows.append(bench_pattern(pattern, args.repeats))
     print_tables(rows)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    report = {
-        "machine": {"python": platform.python_version(), "cpus": _cpus()},
-        "repeats": args.repeats,
-        "patterns": rows,
-    }
-    args.out.write_text(json.dumps(report, indent=2))
-    console.print(f"written: {args.out}")
+    report = {"machine": _machine(), "repeats": args.repeats, "patterns": rows}
+    return _write(report, args.out or REPO_ROOT / "build" / "bench.json")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _progress(message: str) -> None:
+    console.print(f"[dim]· {message}[/dim]")
+
+
+def _machine() -> dict[str, Any]:
+    return {"python": platform.python_version(), "cpus": _cpus()}
+
+
+def _write(report: dict[str, Any], out: Path) -> int:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2))
+    except OSError as exc:
+        raise BadInput(f"cannot write the report to {out}: {exc.strerror}") from exc
+    console.print(f"written: {out}")
     return 0
 
 

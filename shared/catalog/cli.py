@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
-import signal
 import sys
-import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,36 +16,85 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from . import interrupts
+from .commands import (
+    EXIT_BAD_INPUT,
+    EXIT_CODES,
+    EXIT_DEPLOYMENT,
+    EXIT_ENVIRONMENT,
+    EXIT_INTERNAL,
+    BadInput,
+    CatalogError,
+    EnvironmentProblem,
+    Parser,
+    UsageError,
+)
 from .patterns import REPO_ROOT
 
-console = Console(highlight=False)
-
-
-class UsageError(Exception):
-    """Bad input from the user: one clear message, exit 2."""
+# Not a terminal (CI, a pipe, a test): never wrap a line at rich's default 80 columns.
+console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+STATE_HOME_ENV = "XDG_STATE_HOME"
 
 
 def _state_dir(pattern: str, engine: str) -> Path:
-    base = os.environ.get("XDG_STATE_HOME", os.path.expanduser("~/.local/state"))
+    """Where `up --target aws` keeps its Terraform state (documented in the README)."""
+    base = os.environ.get(STATE_HOME_ENV) or os.path.expanduser("~/.local/state")
+    if not Path(base).is_absolute():
+        raise EnvironmentProblem(f"{STATE_HOME_ENV}={base!r} must be an absolute path")
+    if Path(base).exists() and not Path(base).is_dir():
+        raise EnvironmentProblem(f"{STATE_HOME_ENV}={base} is not a folder")
     return Path(base) / "serverless-pattern-catalog" / pattern / engine
+
+
+def _checked(name: str) -> Any:
+    """The pattern, after every check that needs no deploy (metadata, scenarios, IaC parse)."""
+    from .patterns import load
+    from .validation import preflight
+
+    pattern = load(name)
+    problems = preflight(pattern.root)
+    if problems:
+        first = problems[0]
+        more = (
+            f" (+{len(problems) - 1} more: `catalog validate {pattern.name}`)"
+            if problems[1:]
+            else ""
+        )
+        raise BadInput(
+            f"{pattern.name} is not valid, nothing was deployed: "
+            f"{_where(first.file)}:{first.line or 1}: {first.code} {first.message}{more}"
+        )
+    return pattern
+
+
+def _where(path: Path) -> str:
+    from .patterns import REPO_ROOT
+
+    return str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)
 
 
 # ---------------------------------------------------------------- list / build / validate
 def cmd_list(args: argparse.Namespace) -> int:
-    from .patterns import discover
+    from .metadata import validate_metadata
+    from .patterns import METADATA_FILE, PatternError, discover
 
     patterns = discover()
+    # One bad metadata file never hides the other patterns: it is listed as invalid.
+    checked = [(p, validate_metadata(p.root / METADATA_FILE)) for p in patterns]
+    invalid = sum(1 for _, problems in checked if problems)
     if args.format == "json":
-        rows = [
-            {
-                "name": p.name,
-                "title": p.title,
-                "services": p.services,
-                "variants": p.variants,
-                "path": str(p.root.relative_to(REPO_ROOT)),
-            }
-            for p in patterns
-        ]
+        rows = []
+        for p, problems in checked:
+            try:
+                row = {"name": p.name, "title": p.title, "services": p.services}
+                row["variants"] = p.variants
+            except (PatternError, AttributeError, TypeError):
+                row = {"name": p.name, "title": None, "services": [], "variants": []}
+            row["path"] = str(p.root.relative_to(REPO_ROOT))
+            row["valid"] = not problems
+            if problems:
+                row["problem"] = problems[0].message
+            rows.append(row)
         print(json.dumps(rows, indent=2))
         return 0
     table = Table(title="Patterns")
@@ -54,11 +103,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     table.add_column("pattern", no_wrap=True, min_width=widest)
     for column in ("title", "services", "variants"):
         table.add_column(column)
-    for pattern in patterns:
-        table.add_row(
-            pattern.name, pattern.title, ", ".join(pattern.services), ", ".join(pattern.variants)
-        )
+    for pattern, problems in checked:
+        try:
+            row = (pattern.title, ", ".join(pattern.services), ", ".join(pattern.variants))
+        except (PatternError, AttributeError, TypeError):
+            row = ("", "", "")
+        if problems:
+            row = (f"INVALID: {problems[0].message}", *row[1:])
+        table.add_row(pattern.name, *row)
     console.print(table)
+    if invalid:
+        console.print(f"{invalid} pattern(s) with invalid metadata: `catalog validate` says why")
     return 0
 
 
@@ -69,7 +124,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .patterns import load
 
     pattern = load(args.pattern)
-    zips = build_pattern(pattern.root, Path(args.out) if args.out else None)
+    if args.out is not None and not args.out.strip():
+        raise UsageError("catalog build: --out is empty (name a folder, or leave --out out)")
+    zips = build_pattern(pattern.root, Path(args.out).expanduser() if args.out else None)
     table = Table(title=f"{pattern.name}: one zip per function")
     for column in ("function", "zip", "bytes", "sha256"):
         table.add_column(column)
@@ -114,8 +171,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             console.print(
                 f"{where(problem.file)}:{problem.line or 1}: [red]{problem.code}[/red] {problem.message}"
             )
-        console.print(f"{len(patterns)} pattern(s) checked, {len(problems)} problem(s)")
-    return 1 if problems else 0
+    summary = f"{len(patterns)} pattern(s) checked, {len(problems)} problem(s)"
+    if problems:
+        raise BadInput(summary)
+    if args.format != "json":
+        console.print(summary)
+    return 0
 
 
 def cmd_changed(args: argparse.Namespace) -> int:
@@ -165,18 +226,52 @@ def _local_aws() -> Any:
 
 
 def _require_terraform() -> None:
+    from .engines.terraform import plugin_dir_problem
+
     if shutil.which("terraform") is None:
-        raise UsageError("terraform is not on PATH: install Terraform >= 1.6")
+        raise EnvironmentProblem("terraform is not on PATH: install Terraform >= 1.6")
+    problem = plugin_dir_problem()
+    if problem:
+        raise EnvironmentProblem(problem)
+
+
+def _require_pulumi() -> None:
+    from .engines.pulumi_cli import pulumi_available
+
+    if not pulumi_available():
+        raise EnvironmentProblem(
+            "the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) "
+            "for real Pulumi deployments; the test suite checks Pulumi programs under mocks"
+        )
+
+
+def _aws_region() -> str:
+    """The region boto3 would use (AWS_REGION, AWS_DEFAULT_REGION, the profile's config)."""
+    import boto3
+    import botocore.exceptions
+
+    try:
+        # AWS_REGION first, as the AWS CLI and SDKs do (botocore itself reads only the others).
+        region = os.environ.get("AWS_REGION") or boto3.session.Session().region_name
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise EnvironmentProblem(f"AWS profile not found: {exc}") from exc
+    if not region:
+        raise EnvironmentProblem(
+            "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION) or a region in your AWS profile"
+        )
+    if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", region):
+        raise EnvironmentProblem(f"AWS region {region!r} is not a region name (like us-east-1)")
+    return region
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     from .deploy import deployed
-    from .patterns import load
 
-    pattern = load(args.pattern)
+    pattern = _checked(args.pattern)
     if args.engine == "pulumi":
         from .engines import pulumi_cli
 
+        _require_pulumi()
         return pulumi_cli.up(pattern, target=args.target, echo=_echo)
     _require_terraform()
     if args.target == "aws":
@@ -191,30 +286,42 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _wait_for_interrupt() -> None:
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    """Until SIGINT or SIGTERM: the normal end of a local `up` (the stack is then destroyed)."""
     try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+        while True:
+            time.sleep(0.5)
+    except (KeyboardInterrupt, interrupts.Interrupted):
         pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _up_aws(pattern: Any) -> int:
-    from .deploy import build
+    from .deploy import build, clean_up
     from .engines.terraform import TerraformWorkspace
+    from .packaging import exclusive
 
-    build(pattern)
-    workspace = TerraformWorkspace(
-        pattern, directory=_state_dir(pattern.name, "terraform"), echo=_echo
-    ).prepare()
-    _echo("terraform init")
-    workspace.init()
-    _echo("terraform apply (real AWS, your credentials)")
-    workspace.apply()
-    _print_outputs(workspace.outputs())
+    region = _aws_region()
+    directory = _state_dir(pattern.name, "terraform")
+    with exclusive(directory.parent / f"{directory.name}.lock", wait=False):
+        build(pattern)
+        fresh = not directory.exists()
+        workspace = TerraformWorkspace(
+            pattern, directory=directory, echo=_echo, variables={}, region=region
+        )
+        try:
+            workspace.prepare()
+            _echo("terraform init")
+            workspace.init()
+            _echo(f"terraform apply (real AWS, your credentials, {region})")
+            workspace.apply()
+            outputs = workspace.outputs()
+        except BaseException:
+            # A failed up leaves nothing that misleads: what it created is destroyed, and a
+            # state folder it made is removed when its state is empty.
+            left = clean_up(workspace, _echo)
+            if fresh and not left:
+                shutil.rmtree(directory, ignore_errors=True)
+            raise
+    _print_outputs(outputs)
     console.print(
         f"state kept in {workspace.base}; `catalog down {pattern.name} --target aws` removes it all"
     )
@@ -223,12 +330,14 @@ def _up_aws(pattern: Any) -> int:
 
 def cmd_down(args: argparse.Namespace) -> int:
     from .engines.terraform import TerraformWorkspace
+    from .packaging import exclusive
     from .patterns import load
 
     pattern = load(args.pattern)
     if args.engine == "pulumi":
         from .engines import pulumi_cli
 
+        _require_pulumi()
         return pulumi_cli.down(pattern, target=args.target, echo=_echo)
     if args.target == "local":
         console.print(
@@ -236,33 +345,34 @@ def cmd_down(args: argparse.Namespace) -> int:
         )
         return 0
     _require_terraform()
+    region = _aws_region()
     directory = _state_dir(pattern.name, "terraform")
     if not directory.is_dir():
-        raise UsageError(
-            f"no deployment of {pattern.name} to AWS found ({directory} does not exist)"
-        )
-    workspace = TerraformWorkspace(pattern, directory=directory, echo=_echo).prepare()
-    _echo("terraform destroy (real AWS)")
-    workspace.destroy()
-    shutil.rmtree(directory)
+        raise BadInput(f"no deployment of {pattern.name} to AWS found ({directory} does not exist)")
+    with exclusive(directory.parent / f"{directory.name}.lock", wait=False):
+        workspace = TerraformWorkspace(pattern, directory=directory, echo=_echo, region=region)
+        workspace.prepare()
+        _echo("terraform destroy (real AWS)")
+        workspace.destroy()
+        shutil.rmtree(directory)
     console.print(f"{pattern.name} destroyed")
     return 0
 
 
 def cmd_cycle(args: argparse.Namespace) -> int:
     from .deploy import cycle
-    from .patterns import load
 
-    pattern = load(args.pattern)
+    pattern = _checked(args.pattern)
     if args.engine == "pulumi":
         from .engines import pulumi_cli
 
+        _require_pulumi()
         return pulumi_cli.cycle(pattern, echo=_echo)
     _require_terraform()
     with _local_aws() as aws:
-        report = cycle(pattern, aws, _echo)
+        report = cycle(pattern, aws, _echo, reapply=args.reapply)
     for result in report.results:
-        _print_result(result)
+        _print_result(result, pattern.scenarios[result.scenario])
     _print_timings(pattern.name, report.timings)
     console.print(f"[green]{pattern.name}: cycle passed, nothing left behind[/green]")
     return 0
@@ -270,11 +380,10 @@ def cmd_cycle(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .deploy import deployed, expectation_problems, run_scenario
-    from .patterns import load
 
-    pattern = load(args.pattern)
+    pattern = _checked(args.pattern)
     if args.scenario not in pattern.scenarios:
-        raise UsageError(
+        raise BadInput(
             f"{pattern.name} has no scenario {args.scenario!r} (has: {', '.join(pattern.scenarios)})"
         )
     scenario = pattern.scenarios[args.scenario]
@@ -282,28 +391,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.target == "aws":
         return _run_aws(pattern, scenario)
     with _local_aws() as aws, deployed(pattern, aws, _echo) as deployment:
+        _echo(f"scenario {scenario.name}")
         result = run_scenario(deployment, scenario)
-        _print_result(result)
+        _print_result(result, scenario)
         problems = expectation_problems(scenario, result)
-    for problem in problems:
-        console.print(f"[red]unexpected: {problem}[/red]")
-    return 1 if problems else 0
+    if problems:
+        raise CatalogError(f"{pattern.name}/{scenario.name}: " + "; ".join(problems))
+    return 0
 
 
 def _run_aws(pattern: Any, scenario: Any) -> int:
-    from .deploy import Deployment, run_scenario
+    from .deploy import Deployment, expectation_problems, run_scenario
     from .engines.terraform import TerraformWorkspace
+    from .scenarios import check_scenarios
 
+    region = _aws_region()
     directory = _state_dir(pattern.name, "terraform")
     if not directory.is_dir():
-        raise UsageError(f"deploy first: `catalog up {pattern.name} --target aws`")
+        raise BadInput(f"deploy first: `catalog up {pattern.name} --target aws`")
     if scenario.faults:
         console.print(
             "note: this scenario's injected faults exist only on the embedded AWS; running it plain"
         )
-    workspace = TerraformWorkspace(pattern, directory=directory).prepare()
-    deployment = Deployment(pattern, workspace, workspace.outputs(), None)
-    _print_result(run_scenario(deployment, scenario))
+    workspace = TerraformWorkspace(pattern, directory=directory, region=region).prepare()
+    outputs = workspace.outputs()
+    if not outputs:
+        raise BadInput(
+            f"the deployment of {pattern.name} in {directory} has no outputs (a failed up?): "
+            f"`catalog down {pattern.name} --target aws`, then `catalog up` again"
+        )
+    problems = check_scenarios(pattern.root, table_names=outputs.get("table_names", {}))
+    if problems:
+        raise BadInput(f"{_where(problems[0].file)}: {problems[0].message}")
+    import boto3
+
+    session = boto3.session.Session(region_name=region)
+    result = run_scenario(Deployment(pattern, workspace, outputs, None, session), scenario)
+    _print_result(result, scenario)
+    unexpected = expectation_problems(scenario, result)
+    if unexpected:
+        raise CatalogError(f"{pattern.name}/{scenario.name}: " + "; ".join(unexpected))
     return 0
 
 
@@ -311,16 +438,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .deploy import cycle
     from .patterns import discover
 
-    _require_terraform()
-    patterns = [p for p in discover() if not args.pattern or p.name in args.pattern]
+    patterns = [_checked(name) for name in args.pattern] or [_checked(p.name) for p in discover()]
     if not patterns:
-        raise UsageError("no patterns to demo")
+        raise BadInput("no patterns to demo")
+    _require_terraform()
     for index, pattern in enumerate(patterns, start=1):
         console.rule(f"[{index}/{len(patterns)}] {pattern.name}: {pattern.title}")
         with _local_aws() as aws:
             report = cycle(pattern, aws, _echo)
         for result in report.results:
-            _print_result(result)
+            _print_result(result, pattern.scenarios[result.scenario])
         _print_timings(pattern.name, report.timings)
         console.print(
             f"[green]{pattern.name}: destroyed, inventory of every service is empty[/green]"
@@ -335,10 +462,14 @@ def _print_outputs(outputs: dict[str, Any]) -> None:
     console.print_json(json.dumps(outputs, default=str))
 
 
-def _print_result(result: Any) -> None:
-    colour = "green" if result.status == "SUCCEEDED" else "yellow"
+def _print_result(result: Any, scenario: Any = None) -> None:
+    expected = scenario is not None and scenario.expected_status == result.status
+    colour = "green" if result.status == "SUCCEEDED" or expected else "yellow"
+    verdict = ""
+    if scenario is not None and scenario.expected_status:
+        verdict = " as expected" if expected else f" (expected {scenario.expected_status})"
     console.print(
-        f"[bold]{result.scenario}[/bold]: [{colour}]{result.status}[/{colour}]"
+        f"[bold]{result.scenario}[/bold]: [{colour}]{result.status}{verdict}[/{colour}]"
         + (f" ({result.error})" if result.error else "")
         + f" in {result.duration_s * 1000:.0f} ms"
     )
@@ -388,8 +519,11 @@ def cmd_bench(argv: Sequence[str]) -> int:
 
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="catalog", description="AWS serverless patterns, proven end to end."
+    parser = Parser(
+        prog="catalog",
+        description="AWS serverless patterns, proven end to end.",
+        epilog="exit codes: "
+        + "; ".join(f"{code} {text.split(':')[0]}" for code, text in EXIT_CODES.items()),
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -420,12 +554,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cycle.add_argument("pattern")
     cycle.add_argument("--engine", choices=("terraform", "pulumi"), default="terraform")
-    run = add("run", cmd_run, "run one scenario of events/ against a deployed pattern")
+    cycle.add_argument(
+        "--reapply", action="store_true", help="apply and destroy once more (must come back)"
+    )
+    run = add(
+        "run",
+        cmd_run,
+        "run one scenario of events/: local deploys its own stack on the embedded AWS, runs the "
+        "scenario and destroys the stack; --target aws uses the stack of `up --target aws`",
+    )
     run.add_argument("pattern")
     run.add_argument("scenario")
     run.add_argument("--target", choices=("local", "aws"), default="local")
     demo = add("demo", cmd_demo, "deploy, exercise and destroy every pattern on the embedded AWS")
-    demo.add_argument("pattern", nargs="*", help="only these patterns (default: all)")
+    demo.add_argument(
+        "pattern", nargs="*", help="only these patterns, by name or path (default: all)"
+    )
     add("index", cmd_index, "regenerate the pattern index in the root README from metadata")
     validate = add(
         "validate",
@@ -467,53 +611,77 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every failure ends as one line on stderr and the exit code of its kind (commands.py)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv and argv[0] == "review":
-            return cmd_review(argv[1:])
-        if argv and argv[0] == "bench":
-            return cmd_bench(argv[1:])
-        if argv and argv[0] == "test":
-            import pytest
-
-            return int(pytest.main(argv[1:]))
-        args = build_parser().parse_args(argv)
-        return int(args.handler(args))
+        with interrupts.guard():
+            try:
+                return _dispatch(argv)
+            finally:
+                for message in interrupts.left_behind():
+                    _error(f"left behind: {message}")
+    except interrupts.Interrupted as exc:
+        _error(f"interrupted by {exc}: cleaned up, exit {exc.exit_code}")
+        return exc.exit_code
     except KeyboardInterrupt:
-        console.print(
-            "[yellow]interrupted: created resources were destroyed, the embedded AWS stopped[/yellow]"
-        )
+        _error("interrupted by SIGINT: cleaned up, exit 130")
         return 130
-    except UsageError as exc:
-        console.print(f"[red]catalog: {exc}[/red]")
-        return 2
     except Exception as exc:
-        if not _is_expected(exc):
-            raise
-        console.print(f"[red]catalog: {exc}[/red]")
-        return 1
+        code = exit_code(exc)
+        if code == EXIT_INTERNAL:
+            _error(f"internal error (a bug, please report it): {type(exc).__name__}: {exc}")
+        else:
+            _error(str(exc))
+        return code
 
 
-def _is_expected(exc: Exception) -> bool:
-    """Errors that carry a clear message for the user (no traceback for those)."""
+def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] == "review":
+        return cmd_review(argv[1:])
+    if argv and argv[0] == "bench":
+        return cmd_bench(argv[1:])
+    if argv and argv[0] == "test":
+        import pytest
+
+        return int(pytest.main(argv[1:]))
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+def _error(message: str) -> None:
+    """One line on stderr, never wrapped, whatever the terminal."""
+    line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    sys.stderr.write(f"catalog: error: {line}\n")
+    sys.stderr.flush()
+
+
+def exit_code(exc: BaseException) -> int:
+    """The documented exit code of an error's kind."""
+    import botocore.exceptions
+
     from .deploy import CycleError
     from .drivers import DriverError
     from .engines.pulumi_cli import PulumiError
-    from .engines.terraform import TerraformError
-    from .packaging import PackagingError
+    from .engines.terraform import TerraformError, TerraformMissing
+    from .packaging import Busy, CacheUnusable, PackagingError
     from .patterns import PatternError
     from .scenarios import ScenarioError
 
-    return isinstance(
-        exc,
-        CycleError
-        | DriverError
-        | PulumiError
-        | TerraformError
-        | PackagingError
-        | PatternError
-        | ScenarioError,
-    )
+    if isinstance(exc, CatalogError):
+        return exc.exit_code
+    if isinstance(exc, TerraformMissing | Busy | CacheUnusable | botocore.exceptions.NoRegionError):
+        return EXIT_ENVIRONMENT
+    if isinstance(exc, botocore.exceptions.NoCredentialsError | PermissionError):
+        return EXIT_ENVIRONMENT
+    if isinstance(exc, PatternError | ScenarioError | PackagingError):
+        return EXIT_BAD_INPUT
+    if isinstance(exc, CycleError | DriverError | PulumiError | TerraformError):
+        return EXIT_DEPLOYMENT
+    if isinstance(exc, botocore.exceptions.BotoCoreError | botocore.exceptions.ClientError):
+        return EXIT_DEPLOYMENT
+    if isinstance(exc, OSError):
+        return EXIT_ENVIRONMENT
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from . import interrupts
 from .drivers import DriverContext, ScenarioResult, get_driver
-from .engines.terraform import TerraformWorkspace
+from .engines.terraform import TerraformError, TerraformWorkspace
 from .packaging import build_pattern
 from .patterns import Pattern
 from .scenarios import Scenario
@@ -37,9 +38,12 @@ class Deployment:
     workspace: TerraformWorkspace | None  # None: deployed by another engine (Pulumi)
     outputs: dict[str, Any]
     aws: LocalAws | None
+    session: Any = None  # real AWS: the boto3 Session (region resolved) the driver uses
 
     def context(self) -> DriverContext:
-        return DriverContext(pattern=self.pattern, outputs=self.outputs, aws=self.aws)
+        return DriverContext(
+            pattern=self.pattern, outputs=self.outputs, aws=self.aws, session=self.session
+        )
 
 
 def build(pattern: Pattern, timings: dict[str, float] | None = None) -> dict[str, Any]:
@@ -55,12 +59,13 @@ def deploy(
 ) -> Deployment:
     """Build the zips, then init + apply the pattern's Terraform root in a fresh workspace."""
     timings: dict[str, float] = {}
+    echo(f"build ({pattern.name})")
     build(pattern, timings)
     workspace = TerraformWorkspace(
         pattern, aws=aws, variables=dict(variables), echo=echo, timings=timings
     )
-    workspace.prepare()
     try:
+        workspace.prepare()
         echo(f"terraform init ({pattern.name})")
         workspace.init()
         echo(f"terraform apply ({pattern.name})")
@@ -68,27 +73,88 @@ def deploy(
         outputs = workspace.outputs()
     except BaseException:
         # Never leave half a stack behind: destroy whatever the failed apply created.
-        _destroy_quietly(workspace)
+        clean_up(workspace)
         raise
     return Deployment(pattern, workspace, outputs, aws)
 
 
-def _destroy_quietly(workspace: TerraformWorkspace) -> None:
+def clean_up(workspace: TerraformWorkspace, echo: Echo | None = None) -> list[str]:
+    """Destroy what the workspace's state holds and remove a temporary workspace; returns the
+    resources still in state (empty: nothing left). Never raises a terraform failure: the
+    original error is the one worth reporting. After a signal, progress goes to stderr and
+    anything left is recorded (`interrupts.leave`) with the command that removes it."""
+    interrupted = interrupts.received() is not None
+    say = echo or (interrupts.notice if interrupted else _quiet)
+    started = time.perf_counter()
+    left = workspace.state_addresses()
+    try:
+        budget = interrupts.budget_left()
+        if left and not interrupts.aborted() and budget != 0.0:
+            say(
+                f"destroying the {len(left)} resource(s) created so far ({workspace.pattern.name})"
+                + (f", {budget:.0f} s left of the cleanup budget" if budget is not None else "")
+            )
+            try:
+                workspace.destroy(
+                    on_line=_destroy_progress(say) if interrupted else None, timeout=budget
+                )
+            except TerraformError as exc:
+                say(f"destroy did not finish: {exc}")
+            except interrupts.Interrupted:
+                pass  # the first signal came during this destroy: what is left is named below
+            left = workspace.state_addresses()
+    finally:
+        kept = workspace.directory
+        say("removing the temporary workspace" if kept is None else f"state kept in {kept}")
+        workspace.cleanup()
+    if left:
+        _report_left(workspace, left)
+    elif interrupted:
+        say(f"cleanup done in {time.perf_counter() - started:.1f} s: nothing left")
+    return left
+
+
+def _destroy_progress(say: Echo) -> Echo:
+    def show(line: str) -> None:
+        if "Destruction complete" in line or "Destroying..." in line:
+            say("  " + line.split(": ", 1)[0] + ": " + line.split(": ", 1)[-1][:80])
+
+    return show
+
+
+def _report_left(workspace: TerraformWorkspace, left: list[str]) -> None:
+    name = workspace.pattern.name
+    listing = ", ".join(left)
+    if workspace.aws is not None:
+        interrupts.leave(
+            f"{len(left)} resource(s) were not destroyed in the embedded AWS ({listing}); they "
+            "ended with it when it stopped, nothing outside this process held them"
+        )
+    else:
+        interrupts.leave(
+            f"{len(left)} resource(s) of {name} remain in AWS ({listing}); state in "
+            f"{workspace.base}; remove them with: catalog down {name} --target aws"
+        )
+
+
+def destroy(deployment: Deployment, echo: Echo = _quiet) -> None:
+    """Destroy and remove the workspace; a failed destroy raises (after the cleanup)."""
+    workspace = deployment.workspace
+    if workspace is None:
+        return
+    if interrupts.received() is not None:
+        clean_up(workspace)  # after a signal: progress, and whatever is left is named
+        return
+    echo(f"terraform destroy ({deployment.pattern.name})")
     try:
         workspace.destroy()
-    except Exception:  # the original error is the one worth reporting
-        pass
-    finally:
+    except TerraformError:
         workspace.cleanup()
-
-
-def destroy(deployment: Deployment) -> None:
-    if deployment.workspace is None:
-        return
-    try:
-        deployment.workspace.destroy()
-    finally:
-        deployment.workspace.cleanup()
+        raise
+    except BaseException:
+        clean_up(workspace)
+        raise
+    workspace.cleanup()
 
 
 def seed_tables(ctx: DriverContext, scenario: Scenario) -> None:
@@ -188,6 +254,7 @@ def cycle(
         if report.drift:
             raise CycleError(f"{pattern.name}: plan after apply is not empty (perpetual diff)")
         started = time.perf_counter()
+        echo(f"scenarios ({pattern.name})")
         report.results = run_scenarios(deployment, pattern.scenarios.values(), echo)
         report.timings["scenarios"] = time.perf_counter() - started
         echo(f"terraform destroy ({pattern.name})")
@@ -198,9 +265,10 @@ def cycle(
         if reapply:
             echo("terraform apply again (a destroyed stack must come back)")
             deployment.workspace.apply()
+            echo(f"terraform destroy again ({pattern.name})")
             deployment.workspace.destroy()
     except BaseException:
-        _destroy_quietly(deployment.workspace)
+        clean_up(deployment.workspace)
         raise
     deployment.workspace.cleanup()
     return report
@@ -212,5 +280,4 @@ def deployed(pattern: Pattern, aws: LocalAws | None, echo: Echo = _quiet) -> Ite
     try:
         yield deployment
     finally:
-        echo(f"terraform destroy ({pattern.name})")
-        destroy(deployment)
+        destroy(deployment, echo)

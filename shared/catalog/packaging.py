@@ -7,17 +7,20 @@ third-party packages installed for the Lambda platform.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import interrupts
 
 LAMBDA_RUNTIME = "python3.13"
 LAMBDA_PYTHON_VERSION = "3.13"
@@ -31,6 +34,10 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 class PackagingError(Exception):
     """A pattern's sources cannot be packaged; the message says why."""
+
+
+class CacheUnusable(PackagingError):
+    """The dependency cache folder (CATALOG_CACHE_DIR) cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -90,25 +97,97 @@ def render_template(text: str, values: Mapping[str, str]) -> str:
 
 
 def build_pattern(pattern_dir: Path, out_dir: Path | None = None) -> dict[str, Path]:
-    """Build `<out_dir>/<function>.zip` for every function; returns function name -> zip path."""
+    """Build `<out_dir>/<function>.zip` for every function; returns function name -> zip path.
+
+    Safe to run many times at once on one folder: each zip is written under a unique temporary
+    name and renamed into place, and builds of one folder take turns (a lock in the folder).
+    """
     pattern_dir = pattern_dir.resolve()
     out_dir = (out_dir or pattern_dir / "build").resolve()
     specs = function_specs(pattern_dir)
     package = find_package(pattern_dir / "src")
+    _make_output_dir(out_dir)
     deps = install_requirements(pattern_dir / "src" / "requirements.txt")
-    out_dir.mkdir(parents=True, exist_ok=True)
     built: dict[str, Path] = {}
-    for spec in specs:
-        entries = list(_tree_entries(deps, "")) if deps else []
-        entries += [
-            (arc, path)
-            for arc, path in _tree_entries(package, package.name)
-            if not _is_other_function(arc, spec)
-        ]
-        target = out_dir / spec.zip_name
-        write_deterministic_zip(target, entries)
-        built[spec.name] = target
+    with exclusive(out_dir / LOCK_FILE, wait=True):
+        for spec in specs:
+            entries = list(_tree_entries(deps, "")) if deps else []
+            entries += [
+                (arc, path)
+                for arc, path in _tree_entries(package, package.name)
+                if not _is_other_function(arc, spec)
+            ]
+            target = out_dir / spec.zip_name
+            write_deterministic_zip(target, entries)
+            built[spec.name] = target
     return built
+
+
+def _make_output_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PackagingError(f"output folder {out_dir} exists and is not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PackagingError(f"cannot create output folder {out_dir}: {exc.strerror}") from exc
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise PackagingError(f"output folder {out_dir} is not writable")
+
+
+LOCK_FILE = ".catalog.lock"
+
+
+class Busy(Exception):
+    """Another catalog run holds the lock; the message names the folder and that run."""
+
+
+@contextmanager
+def exclusive(lock_path: Path, *, wait: bool) -> Iterator[None]:
+    """An fcntl lock on `lock_path` for the block; the file is removed on release.
+
+    `wait=False` refuses at once (Busy) when another process holds it. Removing the file
+    before unlocking is safe: a waiter that locked the old file sees it is gone and retries.
+    """
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        try:
+            descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise PackagingError(f"cannot create lock {lock_path}: {exc.strerror}") from exc
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            holder = _read_holder(lock_path)
+            os.close(descriptor)
+            raise Busy(
+                f"another catalog run ({holder}) is using {lock_path.parent}; "
+                "wait for it to finish or stop it"
+            ) from None
+        except BaseException:
+            os.close(descriptor)
+            raise
+        try:
+            same = os.fstat(descriptor).st_ino == os.stat(lock_path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(descriptor)  # the holder removed the file while we waited: lock the new one
+    try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"pid {os.getpid()}".encode())
+        yield
+    finally:
+        with suppress(FileNotFoundError):
+            lock_path.unlink()
+        os.close(descriptor)
+
+
+def _read_holder(lock_path: Path) -> str:
+    try:
+        return lock_path.read_text().strip() or "pid unknown"
+    except OSError:
+        return "pid unknown"
 
 
 def _is_other_function(arcname: str, spec: FunctionSpec) -> bool:
@@ -131,16 +210,31 @@ def _tree_entries(root: Path, prefix: str) -> Iterator[tuple[str, Path]]:
 
 
 def write_deterministic_zip(target: Path, entries: list[tuple[str, Path]]) -> None:
-    """Sorted entries, fixed timestamps and permissions: same inputs, same bytes."""
-    tmp = target.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for arcname, path in sorted(entries):
-            info = zipfile.ZipInfo(arcname, date_time=_ZIP_EPOCH)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # unix, whatever the build host is
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
-    tmp.replace(target)
+    """Sorted entries, fixed timestamps and permissions: same inputs, same bytes.
+
+    Written under a unique temporary name in the target folder, then renamed into place: a
+    concurrent reader sees the old zip or the new one, never half of one.
+    """
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(name)
+    try:
+        with (
+            os.fdopen(handle, "wb") as stream,
+            zipfile.ZipFile(
+                stream, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9
+            ) as archive,
+        ):
+            for arcname, path in sorted(entries):
+                info = zipfile.ZipInfo(arcname, date_time=_ZIP_EPOCH)
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3  # unix, whatever the build host is
+                archive.writestr(info, path.read_bytes(), compresslevel=9)
+        os.chmod(tmp, 0o644)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def install_requirements(requirements: Path) -> Path | None:
@@ -160,7 +254,12 @@ def install_requirements(requirements: Path) -> Path | None:
     cache = _cache_root() / "lambda-deps" / key
     if (cache / ".complete").is_file():
         return cache
-    cache.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CacheUnusable(
+            f"dependency cache {_cache_root()} (CATALOG_CACHE_DIR) cannot be used: {exc.strerror}"
+        ) from exc
     staging = Path(tempfile.mkdtemp(prefix="deps-", dir=cache.parent))
     try:
         _run_installer(requirements, staging)
@@ -226,7 +325,7 @@ def _run_installer(requirements: Path, target: Path) -> None:
             "-r",
             str(requirements),
         ]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    result = interrupts.run(cmd)
     if result.returncode != 0:
         raise PackagingError(
             f"installing {requirements} for {LAMBDA_RUNTIME} failed:\n{result.stderr.strip()}"

@@ -10,6 +10,7 @@ import pytest
 from rich.console import Console
 
 from catalog import cli
+from catalog.commands import EXIT_BAD_INPUT
 from catalog.patterns import discover
 
 
@@ -45,7 +46,7 @@ def test_validate_json_reports_problems_with_their_codes(
     metadata = json.loads((broken / "example-pattern.json").read_text())
     metadata["title"] = "x" * 200
     (broken / "example-pattern.json").write_text(json.dumps(metadata))
-    assert cli.main(["validate", str(broken), "--format", "json"]) == 1
+    assert cli.main(["validate", str(broken), "--format", "json"]) == EXIT_BAD_INPUT
     problems = json.loads(capsys.readouterr().out)["problems"]
     assert problems and all({"code", "file", "line", "message"} <= set(p) for p in problems)
     assert any(p["file"].endswith("example-pattern.json") for p in problems)

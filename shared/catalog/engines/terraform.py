@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import interrupts
 from ..patterns import REPO_ROOT, Pattern
 
 if TYPE_CHECKING:
@@ -45,7 +46,21 @@ _COPY_IGNORE = shutil.ignore_patterns(
 
 
 class TerraformError(Exception):
-    """A terraform command failed; the message carries its output tail."""
+    """A terraform command failed; the message carries terraform's own error, on one line."""
+
+
+class TerraformMissing(TerraformError):
+    """Terraform, or the provider mirror CATALOG_TF_PLUGIN_DIR names, is not usable here."""
+
+
+def error_summary(output: str) -> str:
+    """Terraform's first `Error:` with its detail line, flattened to one line."""
+    lines = [line.strip(" │╷╵") for line in output.splitlines()]
+    lines = [line for line in lines if line.strip()]
+    for index, line in enumerate(lines):
+        if line.startswith("Error:"):
+            return " ".join(lines[index : index + 3])[:400]
+    return " ".join(lines[-3:])[:400] or "(no output)"
 
 
 @dataclass
@@ -68,6 +83,7 @@ class TerraformWorkspace:
     variables: dict[str, Any] = field(default_factory=dict)
     directory: Path | None = None  # a kept workspace (real AWS state); default: a temp dir
     echo: Callable[[str], None] | None = None
+    region: str | None = None  # real AWS: the region boto3 resolved (env vars or profile)
     timings: dict[str, float] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     _temp: Path | None = None
@@ -117,9 +133,10 @@ class TerraformWorkspace:
         return self
 
     def cleanup(self) -> None:
-        if self._temp is not None:
-            shutil.rmtree(self._temp, ignore_errors=True)
-            self._temp = None
+        with interrupts.deferred():
+            if self._temp is not None:
+                shutil.rmtree(self._temp, ignore_errors=True)
+                self._temp = None
 
     # ------------------------------------------------------------ commands
     def _env(self) -> dict[str, str]:
@@ -127,31 +144,46 @@ class TerraformWorkspace:
         env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
         if self.aws is not None:
             env.update(self.aws.env())
+        elif self.region:
+            env.update({"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region})
         variables = {"artifacts_dir": str(self.pattern.build_dir), **self.variables}
         for key, value in variables.items():
             env[f"TF_VAR_{key}"] = value if isinstance(value, str) else json.dumps(value)
         return env
 
     def run(
-        self, phase: str, *args: str, ok_codes: tuple[int, ...] = (0,)
+        self,
+        phase: str,
+        *args: str,
+        ok_codes: tuple[int, ...] = (0,),
+        on_line: Callable[[str], None] | None = None,
+        timeout: float | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """One terraform command in its own process group, with a private TMPDIR (the provider
+        plugins put their sockets there) that is removed afterwards, whatever happens."""
+        if interrupts.aborted():
+            raise TerraformError(f"terraform {args[0]} not started: a second signal aborted it")
         started = time.perf_counter()
+        private_tmp = self.base / ".tmp"
+        private_tmp.mkdir(parents=True, exist_ok=True)
+        env = {**self._env(), "TMPDIR": str(private_tmp)}
         try:
-            result = subprocess.run(
-                ["terraform", *args],
-                cwd=self.root,
-                env=self._env(),
-                capture_output=True,
-                text=True,
-                check=False,
+            result = interrupts.run(
+                ["terraform", *args], cwd=self.root, env=env, on_line=on_line, timeout=timeout
             )
-        except FileNotFoundError as exc:
-            raise TerraformError("terraform is not on PATH (install Terraform >= 1.6)") from exc
-        self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - started
-        if result.returncode not in ok_codes:
-            tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-25:])
+        except subprocess.TimeoutExpired as exc:
             raise TerraformError(
-                f"terraform {args[0]} failed for {self.pattern.name} (exit {result.returncode}):\n{tail}"
+                f"terraform {args[0]} stopped: it did not finish within {timeout:.0f} s"
+            ) from exc
+        except FileNotFoundError as exc:
+            raise TerraformMissing("terraform is not on PATH (install Terraform >= 1.6)") from exc
+        finally:
+            shutil.rmtree(private_tmp, ignore_errors=True)
+            self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - started
+        if result.returncode not in ok_codes:
+            raise TerraformError(
+                f"terraform {args[0]} failed for {self.pattern.name} (exit {result.returncode}): "
+                + error_summary(result.stderr or result.stdout)
             )
         return result
 
@@ -177,8 +209,36 @@ class TerraformWorkspace:
         shown = self.run("show", "show", "-json", str(plan_file))
         return json.loads(shown.stdout)
 
-    def destroy(self) -> None:
-        self.run("destroy", "destroy", "-no-color", "-input=false", "-auto-approve")
+    def destroy(
+        self, on_line: Callable[[str], None] | None = None, timeout: float | None = None
+    ) -> None:
+        self.run(
+            "destroy",
+            "destroy",
+            "-no-color",
+            "-input=false",
+            "-auto-approve",
+            on_line=on_line,
+            timeout=timeout,
+        )
+
+    def state_addresses(self) -> list[str]:
+        """Resources recorded in the local state (read from the file: no terraform needed)."""
+        path = self.root / "terraform.tfstate"
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return []
+        addresses = []
+        for resource in state.get("resources", []):
+            if resource.get("mode") != "managed":
+                continue
+            prefix = f"{resource['module']}." if resource.get("module") else ""
+            for instance in resource.get("instances", []):
+                key = instance.get("index_key")
+                suffix = "" if key is None else f"[{json.dumps(key)}]"
+                addresses.append(f"{prefix}{resource['type']}.{resource['name']}{suffix}")
+        return addresses
 
     def outputs(self) -> dict[str, Any]:
         result = self.run("output", "output", "-json")
@@ -191,14 +251,30 @@ class TerraformWorkspace:
         self.cleanup()
 
 
+def plugin_dir_problem() -> str | None:
+    """What is wrong with CATALOG_TF_PLUGIN_DIR, if set (None: unset or usable)."""
+    plugin_dir = os.environ.get(PLUGIN_DIR_ENV)
+    if plugin_dir is None:
+        return None
+    if not plugin_dir.strip():
+        return f"{PLUGIN_DIR_ENV} is set but empty: unset it or name the provider mirror"
+    if not Path(plugin_dir, "registry.terraform.io").is_dir():
+        return (
+            f"{PLUGIN_DIR_ENV}={plugin_dir} holds no registry.terraform.io folder "
+            "(name the folder that contains it)"
+        )
+    if not any(Path(plugin_dir, "registry.terraform.io", "hashicorp", "aws").glob("*")):
+        return f"{PLUGIN_DIR_ENV}={plugin_dir} holds no hashicorp/aws provider"
+    return None
+
+
 def plugin_dir_args() -> list[str]:
     """`-plugin-dir=...` for `terraform init` when a provider mirror is configured (offline)."""
+    problem = plugin_dir_problem()
+    if problem:
+        raise TerraformMissing(problem)
     plugin_dir = os.environ.get(PLUGIN_DIR_ENV)
-    if not plugin_dir:
-        return []
-    if not Path(plugin_dir, "registry.terraform.io").is_dir():
-        raise TerraformError(f"{PLUGIN_DIR_ENV}={plugin_dir} holds no registry.terraform.io folder")
-    return [f"-plugin-dir={plugin_dir}"]
+    return [f"-plugin-dir={plugin_dir}"] if plugin_dir else []
 
 
 def local_override(endpoint_url: str, region: str) -> str:

@@ -1,0 +1,61 @@
+"""Runs at once in one clone: eight builds of one pattern into one folder, two cycles of one
+pattern. Every run succeeds and nothing is corrupted (unique temporary names, a build lock,
+private workspaces)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from catalog.packaging import LOCK_FILE, build_pattern
+from catalog.patterns import PATTERNS_DIR
+from catalog.testing import require_terraform
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "patterns" / "tiny-echo"
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _start(argv: list[str], tmp: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "catalog.cli", *argv],
+        env={**os.environ, "TMPDIR": str(tmp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_eight_parallel_builds_of_one_pattern_all_succeed(tmp_path: Path) -> None:
+    saga = PATTERNS_DIR / "stepfunctions-saga"
+    reference = _digests(Path(next(iter(build_pattern(saga, tmp_path / "ref").values()))).parent)
+    out = tmp_path / "zips"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    runs = [_start(["build", str(saga), "--out", str(out)], scratch) for _ in range(8)]
+    results = [(run.wait(300), *run.communicate()) for run in runs]
+    assert [code for code, _, _ in results] == [0] * 8, [err for _, _, err in results]
+    assert all("Traceback" not in err for _, _, err in results)
+    assert _digests(out) == reference  # byte-identical zips, no temporary or lock file left
+    assert LOCK_FILE not in os.listdir(out) and list(scratch.iterdir()) == []
+
+
+@pytest.mark.deploy
+def test_two_parallel_cycles_of_one_pattern_both_pass(tmp_path: Path) -> None:
+    require_terraform()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    runs = [_start(["cycle", str(FIXTURE)], scratch) for _ in range(2)]
+    results = [(run.wait(1200), *run.communicate()) for run in runs]
+    assert [code for code, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]
+    assert all("cycle passed, nothing left behind" in out for _, out, _ in results)
+    assert list(scratch.iterdir()) == []
+    build = FIXTURE / "build"
+    assert [p.name for p in build.iterdir() if p.suffix == ".tmp" or p.name == LOCK_FILE] == []
