@@ -60,15 +60,19 @@ def soak_pattern(pattern: Pattern, cycles: int, echo: Echo) -> dict[str, Any]:
                         unexpected.append(scenario.name)
                 workspace.destroy()
                 leftovers = {k: v for k, v in aws.inventory().items() if v}
-                rows.append(
-                    {
-                        "cycle": index,
-                        "seconds": round(time.perf_counter() - started, 1),
-                        "drift": drift,
-                        "unexpected_scenarios": unexpected,
-                        "leftovers": leftovers,
-                        "rss_mb": round(rss_mb(), 1),
-                    }
+                row = {
+                    "cycle": index,
+                    "seconds": round(time.perf_counter() - started, 1),
+                    "drift": drift,
+                    "unexpected_scenarios": unexpected,
+                    "leftovers": leftovers,
+                    "rss_mb": round(rss_mb(), 1),
+                }
+                rows.append(row)
+                echo(
+                    f"{pattern.name}: cycle {index} took {row['seconds']} s, drift {drift}, "
+                    f"unexpected {unexpected or 'none'}, leftovers {leftovers or 'none'}, "
+                    f"RSS {row['rss_mb']} MB"
                 )
         finally:
             clean_up(workspace)
