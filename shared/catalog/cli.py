@@ -613,6 +613,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Every failure ends as one line on stderr and the exit code of its kind (commands.py)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "test":  # pytest handles its own Ctrl-C and creates nothing here
+        import pytest
+
+        return int(pytest.main(argv[1:]))
     try:
         with interrupts.guard():
             try:
@@ -640,10 +644,6 @@ def _dispatch(argv: list[str]) -> int:
         return cmd_review(argv[1:])
     if argv and argv[0] == "bench":
         return cmd_bench(argv[1:])
-    if argv and argv[0] == "test":
-        import pytest
-
-        return int(pytest.main(argv[1:]))
     args = build_parser().parse_args(argv)
     return int(args.handler(args))
 

@@ -296,3 +296,39 @@ def test_every_exit_code_is_documented_in_the_readme() -> None:
         int(code) for cell in first_cells for code in cell.split("/") if code.strip().isdigit()
     }
     assert documented == set(EXIT_CODES)
+
+
+def test_a_failed_aws_up_leaves_no_state_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`up --target aws` whose apply fails: nothing created stays, and no empty state folder
+    makes the next `run` or `down` believe a deployment exists."""
+    from catalog.engines.terraform import TerraformError, TerraformWorkspace
+
+    for key, value in {**AWS, "XDG_STATE_HOME": str(tmp_path / "state")}.items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value.replace("{tmp}", str(tmp_path)))
+    regions: list[str | None] = []
+
+    def init(self: TerraformWorkspace) -> None:
+        regions.append(self._env().get("AWS_REGION"))
+
+    def apply(self: TerraformWorkspace) -> None:
+        raise TerraformError(
+            "terraform apply failed for stepfunctions-saga (exit 1): Error: denied"
+        )
+
+    monkeypatch.setattr(TerraformWorkspace, "init", init)
+    monkeypatch.setattr(TerraformWorkspace, "apply", apply)
+    monkeypatch.setattr("catalog.deploy.build", lambda pattern, timings=None: {})
+    assert cli.main(["up", "stepfunctions-saga", "--target", "aws"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "catalog: error: terraform apply failed for stepfunctions-saga (exit 1): Error: denied"
+    )
+    assert regions == ["eu-west-1"]  # the region boto3 resolution found, passed to terraform
+    state = tmp_path / "state" / "serverless-pattern-catalog" / "stepfunctions-saga"
+    assert list(state.iterdir()) == []  # no state folder, no lock
+    assert cli.main(["run", "stepfunctions-saga", "success", "--target", "aws"]) == BAD
+    assert "deploy first" in capsys.readouterr().err

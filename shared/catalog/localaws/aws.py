@@ -13,6 +13,7 @@ import threading
 import urllib.request
 from typing import Any
 
+from .. import interrupts
 from . import environ, hooks, output, shims
 from .faults import FaultInjector
 from .inventory import inventory
@@ -96,7 +97,12 @@ class LocalAws:
         return self
 
     def stop(self) -> None:
-        """Undo everything start() did; safe to call twice, and after a failed start."""
+        """Undo everything start() did; safe to call twice, and after a failed start. A signal
+        that arrives meanwhile is raised once it is all undone (catalog.interrupts)."""
+        with interrupts.deferred():
+            self._stop()
+
+    def _stop(self) -> None:
         global _ACTIVE
         with _ACTIVE_LOCK:
             if not self._started:
