@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .commands import BadInput, Parser
-from .deploy import deploy, run_scenario
+from .deploy import clean_up, deploy, run_scenario
 from .localaws import LocalAws
 from .patterns import REPO_ROOT, Pattern, discover, load
 
@@ -64,8 +64,10 @@ def bench_pattern(pattern: Pattern, repeats: int) -> dict[str, Any]:
             started = time.perf_counter()
             workspace.destroy()
             workspace.timings["destroy"] = time.perf_counter() - started
-        finally:
-            workspace.cleanup()
+        except BaseException:
+            clean_up(workspace)  # destroys what is left and names it after a signal
+            raise
+        workspace.cleanup()
         row["phases_s"] = {k: round(v, 2) for k, v in workspace.timings.items()}
         row["scenario_latency_ms"] = {
             k: round(statistics.median(v) * 1000, 1) for k, v in latencies.items()

@@ -233,6 +233,7 @@ def run_scenarios(
         echo(
             f"scenario {scenario.name}: {result.status}"
             + (f" ({'; '.join(problems)})" if problems else "")
+            + (" as expected" if scenario.expected_status and not problems else "")
         )
         if problems:
             raise CycleError(f"{deployment.pattern.name}/{scenario.name}: " + "; ".join(problems))
