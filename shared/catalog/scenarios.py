@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -230,12 +231,10 @@ def static_output_keys(terraform_dir: Path, output: str) -> set[str] | None:
     Follows the usual shapes: a literal map, and `{ for k, v in module.M : k => ... }` where
     module M has `for_each` over a literal map or a `local.L` literal map.
     """
-    import hcl2
-
     documents = []
     for path in sorted(terraform_dir.glob("*.tf")) if terraform_dir.is_dir() else []:
         try:
-            documents.append(hcl2.loads(path.read_text()))
+            documents.append(parse_hcl(path.read_text()))
         except Exception:  # python-hcl2 raises lark errors of several types; parse check reports
             return None
     value = _block_attr(documents, "output", output, "value")
@@ -245,6 +244,15 @@ def static_output_keys(terraform_dir: Path, output: str) -> set[str] | None:
     if match is None:
         return None
     return _literal_keys(documents, _block_attr(documents, "module", match.group(1), "for_each"))
+
+
+@lru_cache(maxsize=256)
+def parse_hcl(text: str) -> dict[str, Any]:
+    """python-hcl2's parse, once per content: the static checks and the parse check share it.
+    Callers must not modify the result."""
+    import hcl2
+
+    return hcl2.loads(text)  # type: ignore[no-any-return]
 
 
 def _literal_keys(documents: list[dict[str, Any]], value: Any) -> set[str] | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .metadata import Problem, validate_metadata
 from .patterns import METADATA_FILE
-from .scenarios import check_scenarios
+from .scenarios import check_scenarios, parse_hcl
 
 
 def preflight(pattern_root: Path) -> list[Problem]:
@@ -27,12 +27,10 @@ def preflight(pattern_root: Path) -> list[Problem]:
 def terraform_parse_problems(terraform_dir: Path) -> list[Problem]:
     if not terraform_dir.is_dir():
         return []
-    import hcl2
-
     problems = []
     for path in sorted(terraform_dir.glob("*.tf")):
         try:
-            hcl2.loads(path.read_text())
+            parse_hcl(path.read_text())
         except Exception as exc:  # python-hcl2 raises lark errors of several types
             line = getattr(exc, "line", None)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
