@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import interrupts
 from ..patterns import REPO_ROOT, Pattern
+from .terraform_progress import TerraformProgress
 
 if TYPE_CHECKING:
     from ..localaws import LocalAws
@@ -190,8 +191,19 @@ class TerraformWorkspace:
     def init(self) -> None:
         self.run("init", "init", "-no-color", "-input=false", *plugin_dir_args())
 
+    def _progress(self, phase: str) -> Callable[[str], None] | None:
+        """Live resources done of total, through `echo`, while the command runs."""
+        return TerraformProgress(self.echo, phase) if self.echo else None
+
     def apply(self) -> None:
-        self.run("apply", "apply", "-no-color", "-input=false", "-auto-approve")
+        self.run(
+            "apply",
+            "apply",
+            "-no-color",
+            "-input=false",
+            "-auto-approve",
+            on_line=self._progress("apply"),
+        )
 
     def plan_has_changes(self) -> bool:
         """`plan -detailed-exitcode`: 0 no changes, 2 changes."""
@@ -218,7 +230,7 @@ class TerraformWorkspace:
             "-no-color",
             "-input=false",
             "-auto-approve",
-            on_line=on_line,
+            on_line=on_line or self._progress("destroy"),
             timeout=timeout,
         )
 
