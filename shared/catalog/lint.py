@@ -96,9 +96,19 @@ def terraform_targets(root: Path) -> list[Path]:
 
 
 def _validate_key(root: Path, targets: list[Path]) -> str:
-    """What a validation result depends on: every .tf file, the adaptation, Terraform, the mirror."""
+    """What a validation result depends on: the modules, every file a root can read (its .tf
+    files, templates such as a state machine definition: anything but Python, build output and
+    tests), the adaptation, Terraform's version and the mirror."""
     digest = hashlib.sha256()
-    files = [*(root / "terraform").rglob("*.tf"), *(root / "patterns").glob("*/terraform/*.tf")]
+    skipped = {"build", "tests", "__pycache__", ".terraform"}
+    files = [*(root / "terraform").rglob("*.tf")]
+    files += [
+        path
+        for path in (root / "patterns").glob("*/**/*")
+        if path.is_file()
+        and path.suffix != ".py"
+        and not skipped & set(path.relative_to(root).parts)
+    ]
     files.append(Path(engines_terraform.__file__))
     for path in sorted(files):
         digest.update(

@@ -178,3 +178,20 @@ def test_the_test_command_lints_first_and_never_starts_pytest_on_a_failure(
     assert "unformatted_on_purpose.py" in done.stdout
     assert "the test suite was not started" in done.stderr
     assert "collected" not in done.stdout
+
+
+def test_a_validate_result_is_reused_only_while_nothing_it_read_changed(tmp_path: Path) -> None:
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not on PATH")
+    module = tmp_path / "terraform" / "modules" / "m"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text('output "x" {\n  value = "fine"\n}\n')
+    (tmp_path / "patterns").mkdir()
+    assert step(tmp_path, "terraform-validate") == (True, "terraform/modules/m: valid")
+    assert step(tmp_path, "terraform-validate") == (
+        True,
+        "1 targets unchanged since their last successful validate",
+    )
+    (module / "main.tf").write_text('output "x" {\n  value = var.missing\n}\n')
+    ok, output = step(tmp_path, "terraform-validate")
+    assert ok is False and "terraform/modules/m: INVALID" in output
