@@ -87,13 +87,19 @@ def test_every_module_and_pattern_root_is_a_validate_target() -> None:
     assert targets == modules | roots
 
 
-def test_terraform_validate_step_fails_on_an_invalid_module(tmp_path: Path) -> None:
+def lone_module(root: Path, name: str, value: str) -> Path:
+    """A repository holding one module with one output, and no patterns."""
     if shutil.which("terraform") is None:
         pytest.skip("terraform is not on PATH")
-    module = tmp_path / "terraform" / "modules" / "broken"
+    module = root / "terraform" / "modules" / name
     module.mkdir(parents=True)
-    (module / "main.tf").write_text('output "x" {\n  value = var.missing\n}\n')
-    (tmp_path / "patterns").mkdir()
+    (module / "main.tf").write_text(f'output "x" {{\n  value = {value}\n}}\n')
+    (root / "patterns").mkdir(exist_ok=True)
+    return module
+
+
+def test_terraform_validate_step_fails_on_an_invalid_module(tmp_path: Path) -> None:
+    lone_module(tmp_path, "broken", "var.missing")
     ok, output = step(tmp_path, "terraform-validate")
     assert ok is False
     assert "terraform/modules/broken: INVALID" in output
@@ -181,12 +187,7 @@ def test_the_test_command_lints_first_and_never_starts_pytest_on_a_failure(
 
 
 def test_a_validate_result_is_reused_only_while_nothing_it_read_changed(tmp_path: Path) -> None:
-    if shutil.which("terraform") is None:
-        pytest.skip("terraform is not on PATH")
-    module = tmp_path / "terraform" / "modules" / "m"
-    module.mkdir(parents=True)
-    (module / "main.tf").write_text('output "x" {\n  value = "fine"\n}\n')
-    (tmp_path / "patterns").mkdir()
+    module = lone_module(tmp_path, "m", '"fine"')
     assert step(tmp_path, "terraform-validate") == (True, "terraform/modules/m: valid")
     assert step(tmp_path, "terraform-validate") == (
         True,
