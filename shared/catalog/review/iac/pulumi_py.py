@@ -6,6 +6,8 @@ thousand folders cannot, so this adapter reads the `aws.*` resource calls and th
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -16,7 +18,6 @@ from .constructs import Construct, Prop, py_constructs
 
 _PULUMI_AWS = re.compile(r"^\s*(?:import pulumi_aws|from pulumi_aws\b)", re.MULTILINE)
 _RENAMES = {"aws_s3_bucket_v2": "aws_s3_bucket"}
-_FROM_IMPORT = re.compile(r"^\s*from pulumi_aws import \(?([\w\s,]+)\)?", re.MULTILINE)
 
 
 def program_files(ctx: PatternContext, folder: str) -> dict[str, str]:
@@ -31,18 +32,53 @@ def program_files(ctx: PatternContext, folder: str) -> dict[str, str]:
     return out
 
 
+def aliases(tree: ast.AST) -> dict[str, tuple[str, ...]]:
+    """Local name -> what it stands for below `pulumi_aws`, for every import form:
+    `import pulumi_aws as x` -> (), `from pulumi_aws import lambda_ as lam` -> ("lambda_",),
+    `from pulumi_aws.lambda_ import Function as F` -> ("lambda_", "Function")."""
+    out: dict[str, tuple[str, ...]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = tuple(alias.name.split("."))
+                if parts[0] != "pulumi_aws":
+                    continue
+                if alias.asname:
+                    out[alias.asname] = parts[1:]
+                else:
+                    out["pulumi_aws"] = ()
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = tuple(node.module.split("."))
+            if parts[0] != "pulumi_aws":
+                continue
+            for alias in node.names:
+                out[alias.asname or alias.name] = (*parts[1:], alias.name)
+    return out
+
+
+def _canonical(c: Construct, names: dict[str, tuple[str, ...]]) -> Construct | None:
+    """The construct with its callee spelled `aws.<module>.<Class>`, or None when the call is
+    not a pulumi_aws resource."""
+    head, *rest = c.callee.split(".")
+    if head not in names:
+        return None
+    parts = (*names[head], *rest)
+    if len(parts) != 2:
+        return None
+    return dataclasses.replace(c, callee=f"aws.{parts[0]}.{parts[1]}")
+
+
 def constructs(ctx: PatternContext, folder: str) -> list[Construct]:
     out: list[Construct] = []
     for rel, text in program_files(ctx, folder).items():
         tree = ctx.python_ast(rel)
         if tree is None:
             continue
-        modules = {"aws"} | {
-            name.strip().split(" as ")[-1].strip()
-            for m in _FROM_IMPORT.finditer(text)
-            for name in m.group(1).split(",")
-        }
-        out += [c for c in py_constructs(tree, text, rel) if kind_of(c, modules)]
+        names = aliases(tree)
+        for c in py_constructs(tree, text, rel):
+            canonical = _canonical(c, names)
+            if canonical is not None and kind_of(canonical):
+                out.append(canonical)
     return out
 
 

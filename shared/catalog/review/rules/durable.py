@@ -222,8 +222,59 @@ def _is_lambda_client(call: ast.Call) -> bool:
     return isinstance(service, ast.Constant) and service.value == "lambda"
 
 
+_FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _takes_durable_context(fn: _FunctionNode) -> bool:
+    return any(
+        arg.annotation is not None and "DurableContext" in ast.unparse(arg.annotation)
+        for arg in fn.args.args
+    )
+
+
+def _helpers(
+    tree: ast.Module, roots: list[_FunctionNode], durable_names: set[str], skip: set[str]
+) -> list[_FunctionNode]:
+    """Functions of the module that receive the durable context: annotated `DurableContext`, or
+    called (from a handler or another helper) with the context as an argument. Their bodies run
+    during replay like the handler's own. Adds their context parameters to `durable_names`."""
+    functions: dict[str, _FunctionNode] = {
+        n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    found: dict[str, _FunctionNode] = {
+        name: fn
+        for name, fn in functions.items()
+        if name not in skip and fn not in roots and _takes_durable_context(fn)
+    }
+    queue = [*roots, *found.values()]
+    while queue:
+        caller = queue.pop()
+        for call in ast.walk(caller):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+                continue
+            target = functions.get(call.func.id)
+            if target is None or target in roots or call.func.id in skip:
+                continue
+            params = [a.arg for a in target.args.args]
+            passed = [
+                params[i]
+                for i, a in enumerate(call.args)
+                if i < len(params) and isinstance(a, ast.Name) and a.id in durable_names
+            ]
+            passed += [
+                k.arg
+                for k in call.keywords
+                if k.arg in params and isinstance(k.value, ast.Name) and k.value.id in durable_names
+            ]
+            if passed and call.func.id not in found:
+                durable_names.update(passed)
+                found[call.func.id] = target
+                queue.append(target)
+    return list(found.values())
+
+
 def check_python(ctx: PatternContext, rel: str, text: str) -> None:
-    if "durable_execution" not in text:
+    if "durable_execution" not in text and "DurableContext" not in text:
         return
     tree = ctx.python_ast(rel)
     if tree is None:
@@ -234,7 +285,10 @@ def check_python(ctx: PatternContext, rel: str, text: str) -> None:
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
         and _decorated(n, "durable_execution")
     ]
-    if not handlers:
+    if not handlers and not any(
+        isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _takes_durable_context(n)
+        for n in ast.walk(tree)
+    ):
         return
     durable_names = {"context", "ctx", "durable_context"}
     for fn in ast.walk(tree):
@@ -261,15 +315,22 @@ def check_python(ctx: PatternContext, rel: str, text: str) -> None:
             and isinstance(node.args[0], ast.Name)
         ):
             step_funcs.add(node.args[0].id)
+    child_contexts = {
+        n.name
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and (
+            _decorated(n, "durable_with_child_context") or _decorated(n, "durable_parallel_branch")
+        )
+    }
+    helpers = _helpers(tree, handlers, durable_names, step_funcs | child_contexts)
     scan = _PyScan(ctx, rel, _imports(tree), durable_names, step_funcs)
-    for handler in handlers:
+    for handler in [*handlers, *helpers]:
         for stmt in handler.body:
             scan.scan(stmt, False)
     for fn in ast.walk(tree):
         if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn not in handlers:
-            if _decorated(fn, "durable_with_child_context") or _decorated(
-                fn, "durable_parallel_branch"
-            ):
+            if fn.name in child_contexts:
                 for stmt in fn.body:
                     scan.scan(stmt, False)
             elif fn.name in step_funcs and fn.col_offset == 0:
