@@ -107,6 +107,24 @@ def test_changed_since_reviews_only_touched_patterns(
     assert [f.rule for f in report.findings] == ["DOC002"]
 
 
+def test_changed_pattern_that_is_not_reviewed_is_an_error(
+    tmp_path: Path, kit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request adding `patterns/_orders/` changes a pattern the review never reads."""
+    repo = tmp_path / "repo"
+    shutil.copytree(kit.bases / "sam-orders", repo / "patterns" / "sam-orders")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "base")
+    monkeypatch.chdir(repo)
+    assert review(["."], changed_since="HEAD", cfn_lint=False).findings == []
+    shutil.copytree(kit.bases / "sam-orders", repo / "patterns" / "_orders")
+    report = review(["."], changed_since="HEAD", cfn_lint=False)
+    assert report.patterns == []
+    assert [(f.rule, f.path) for f in report.findings] == [("READ002", ".")]
+    assert report.fails("error")
+
+
 def test_changed_since_unknown_ref(
     tmp_path: Path, kit: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,13 +12,17 @@ from catalog.review import RULES, review
 from catalog.review.formats import SARIF_SCHEMA, markdown_summary, render
 from catalog.review.model import CATEGORIES, FINDING_KEYS, Report
 
+VENDORED = "vendored third-party code or build output: code rules skipped"
+
 
 @pytest.fixture
 def report(tmp_path: Path, kit: Any) -> Report:
     """Findings of several rules plus a not-analysed item."""
     root = kit.materialise(kit.load_case("ATOM001-typescript"), tmp_path)
     (root / "README.md").write_text("# Orders with Lambda, 100% | tested\n\nTODO\n")
-    (root / "blob.py").write_bytes(b"\x00" * 10)
+    vendored = root / "layer" / "python" / "left_pad"
+    vendored.mkdir(parents=True)
+    (vendored / "__init__.py").write_text("REGION = 'us-east-1'\n")
     return review([root], cfn_lint=False, cwd=root)
 
 
@@ -38,7 +42,7 @@ def test_json_shape(report: Report) -> None:
     assert summary["findings"] == len(data["findings"])
     assert sum(summary["by_severity"].values()) == len(data["findings"])
     assert summary["not_analysed"] == [
-        {"pattern": "cdk-orders", "path": "blob.py", "reason": "binary file: not analysed"}
+        {"pattern": "cdk-orders", "path": "layer/python", "reason": VENDORED}
     ]
     assert {"ATOM001", "DOC002", "DOC003", "DOC004"} <= set(summary["by_rule"])
 
@@ -65,7 +69,7 @@ def test_sarif(report: Report) -> None:
         "region": {"startLine": 17},
     }
     notes = run["invocations"][0]["toolExecutionNotifications"]
-    assert notes[0]["message"]["text"] == "not analysed: binary file: not analysed"
+    assert notes[0]["message"]["text"] == f"not analysed: {VENDORED}"
 
 
 def test_github_annotations(report: Report) -> None:
@@ -75,7 +79,7 @@ def test_github_annotations(report: Report) -> None:
         in "\n".join(lines)
     )
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
-    assert "::notice file=blob.py,title=not analysed::binary file: not analysed" in lines
+    assert f"::notice file=layer/python,title=not analysed::{VENDORED}" in lines
 
 
 def test_github_escapes_newlines_and_percent() -> None:
@@ -101,5 +105,5 @@ def test_text_groups_by_pattern(report: Report) -> None:
     assert first.startswith(". ") or first.startswith("cdk-orders") or "[cdk-typescript]" in first
     assert "  error   ATOM001  lib/functions/reserve/index.ts:17" in text
     assert "hint: make the write conditional" in text
-    assert "not analysed  blob.py: binary file: not analysed" in text
+    assert f"not analysed  layer/python: {VENDORED}" in text
     assert text.rstrip().splitlines()[-1].startswith("1 pattern(s) reviewed")

@@ -19,7 +19,12 @@ def reasons(report: Any) -> dict[str, str]:
     return {Path(n.path).name: n.reason for n in report.notices}
 
 
-def test_unreadable_file_is_noticed(
+def unreadable(report: Any) -> dict[str, tuple[str, int | None]]:
+    """READ001 findings by file name: what the review cannot read is an error, not a notice."""
+    return {Path(f.path).name: (f.message, f.line) for f in report.findings if f.rule == "READ001"}
+
+
+def test_unreadable_file_is_an_error(
     tmp_path: Path, kit: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = kit.base_pattern("sam-orders", tmp_path)
@@ -34,8 +39,9 @@ def test_unreadable_file_is_noticed(
     # chmod 000 means nothing to root, so the refusal is simulated where the file is read.
     monkeypatch.setattr(Path, "read_bytes", deny)
     report = review([root], cfn_lint=False, cwd=root)
-    assert reasons(report)["template.yaml"] == "unreadable: Permission denied"
+    assert unreadable(report)["template.yaml"] == ("unreadable: Permission denied", None)
     assert all(f.rule != "LOG001" for f in report.findings)
+    assert report.fails("error")
 
 
 def test_invalid_json_metadata_is_a_finding(tmp_path: Path, kit: Any) -> None:
@@ -47,27 +53,29 @@ def test_invalid_json_metadata_is_a_finding(tmp_path: Path, kit: Any) -> None:
     ]
 
 
-def test_invalid_yaml_template_is_noticed(tmp_path: Path, kit: Any) -> None:
+def test_invalid_yaml_template_is_an_error(tmp_path: Path, kit: Any) -> None:
     root = kit.base_pattern("sam-orders", tmp_path)
     (root / "template.yaml").write_text(
         "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n  [x\n"
     )
     report = review([root], cfn_lint=False, cwd=root)
-    assert reasons(report)["template.yaml"].startswith("template not analysed:")
+    message, line = unreadable(report)["template.yaml"]
+    assert message.startswith("template not analysed:")
+    assert line == 5  # where the YAML parser gives up
 
 
-def test_binary_file_is_noticed(tmp_path: Path, kit: Any) -> None:
+def test_binary_code_file_is_an_error(tmp_path: Path, kit: Any) -> None:
     root = kit.base_pattern("pulumi-orders", tmp_path)
     (root / "src" / "orders" / "durable.py").write_bytes(b"\x00\x01binary\x00" * 100)
     report = review([root], cfn_lint=False, cwd=root)
-    assert reasons(report)["durable.py"] == "binary file: not analysed"
+    assert unreadable(report)["durable.py"][0] == "binary file where text is expected: not analysed"
 
 
-def test_non_utf8_file_is_noticed(tmp_path: Path, kit: Any) -> None:
+def test_non_utf8_file_is_an_error(tmp_path: Path, kit: Any) -> None:
     root = kit.base_pattern("sam-orders", tmp_path)
     (root / "README.md").write_bytes("# Caf\xe9\n".encode("latin-1"))
     report = review([root], cfn_lint=False, cwd=root)
-    assert "not UTF-8 text" in reasons(report)["README.md"]
+    assert "not UTF-8 text" in unreadable(report)["README.md"][0]
 
 
 def test_huge_file_is_skipped(tmp_path: Path, kit: Any) -> None:
@@ -113,11 +121,22 @@ def test_crashing_check_becomes_a_notice(
     assert [f.rule for f in report.findings] == ["DOC001"]  # the other checks still ran
 
 
-def test_unparsable_terraform_is_noticed(tmp_path: Path, kit: Any) -> None:
+def test_unparsable_terraform_is_an_error(tmp_path: Path, kit: Any) -> None:
     root = kit.base_pattern("tf-orders", tmp_path)
     (root / "terraform" / "broken.tf").write_text('resource "aws_sqs_queue" "q" {\n  name = \n')
     report = review([root], cfn_lint=False, cwd=root)
-    assert any(n.reason.startswith("Terraform not analysed") for n in report.notices)
+    message, _ = unreadable(report)["broken.tf"]
+    assert message.startswith("Terraform not analysed")
+    assert str(tmp_path) not in message  # no absolute path leaks into the report
+    assert report.fails("error")
+
+
+def test_binary_terraform_file_is_an_error(tmp_path: Path, kit: Any) -> None:
+    root = kit.base_pattern("tf-orders", tmp_path)
+    (root / "terraform" / "blob.tf").write_bytes(b"\x00\x01\x02terraform\x00" * 50)
+    report = review([root], cfn_lint=False, cwd=root)
+    assert "blob.tf" in unreadable(report)
+    assert report.fails("error")
 
 
 def test_folder_without_iac_is_noticed(tmp_path: Path) -> None:
@@ -133,6 +152,36 @@ def test_empty_folder_of_patterns(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     report = review([tmp_path], cfn_lint=False, cwd=tmp_path)
     assert [p.name for p in report.patterns] == ["empty"]
+    assert [(f.rule, f.path) for f in report.findings] == [("READ002", "empty")]
+
+
+def test_empty_pattern_folder_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "orders-sam").mkdir()
+    report = review([tmp_path / "orders-sam"], cfn_lint=False, cwd=tmp_path)
+    assert [(f.rule, f.message) for f in report.findings] == [
+        ("READ002", "orders-sam/ is empty: nothing to review")
+    ]
+    assert report.fails("error")
+
+
+def test_folder_without_patterns_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "patterns").mkdir()
+    report = review([tmp_path / "patterns"], cfn_lint=False, cwd=tmp_path)
+    assert [f.rule for f in report.findings] == ["READ002"]
+
+
+def test_tooling_folders_are_skipped_once(tmp_path: Path, kit: Any) -> None:
+    kit.base_pattern("sam-orders", tmp_path)
+    scripts = tmp_path / "work" / "scripts"
+    scripts.mkdir()
+    (scripts / "validate.js").write_text("const region = 'us-east-1';\n")
+    (scripts / "pattern-schema.json").write_text('{"type": "object", "properties": {}}\n')
+    report = review([tmp_path / "work"], cfn_lint=False, cwd=tmp_path)
+    assert [p.name for p in report.patterns] == ["sam-orders"]
+    assert [(n.path, n.reason) for n in report.notices] == [
+        ("work/scripts", "not a pattern (no metadata, README or IaC): skipped")
+    ]
+    assert report.findings == []
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:

@@ -12,7 +12,23 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .model import RULES, Finding, Notice
+from .model import RULES, Finding, Notice, rule
+
+rule(
+    "READ001",
+    "unreadable",
+    "error",
+    "a file the review must read cannot be read or parsed",
+    "terraform/main.tf: Terraform not analysed: cannot parse HCL (Unexpected token '}' at line 4)",
+)
+rule(
+    "READ002",
+    "unreadable",
+    "error",
+    "nothing to review: an empty pattern folder, a path without patterns, or changed patterns "
+    "of which none could be reviewed",
+    "orders-sam/ is empty",
+)
 
 MAX_BYTES = 1 << 20  # larger files are skipped with a notice
 # Folders never descended into: dependency, build and editor folders (repo hygiene reports them).
@@ -323,7 +339,24 @@ class PatternContext:
         if rel in self._noted:
             return
         self._noted.add(rel)
-        self.notices.append(Notice(self.name, self.display(rel), reason))
+        self.notices.append(Notice(self.name, self.display(rel), self.relative(reason)))
+
+    def relative(self, text: str) -> str:
+        """Paths inside a message relative to the pattern folder: no absolute paths leak out."""
+        return text.replace(f"{self.root.resolve()}/", "").replace(f"{self.root}/", "")
+
+    def unreadable(self, rel: str, reason: str, line: int | None = None) -> None:
+        """What the review cannot read is a finding (READ001), once per file."""
+        if rel in self._noted:
+            return
+        self._noted.add(rel)
+        self.report(
+            "READ001",
+            rel,
+            line,
+            self.relative(reason),
+            "fix the file (or delete it): the review cannot check what it cannot read",
+        )
 
     def read_text(self, rel: str) -> str | None:
         """The file as text, or None (with a notice) when missing, binary, huge or unreadable."""
@@ -347,17 +380,17 @@ class PatternContext:
             return None
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                self.note(rel, "symlink loop: not analysed")
+                self.unreadable(rel, "symlink loop: not analysed")
             else:
-                self.note(rel, f"unreadable: {exc.strerror or exc}")
+                self.unreadable(rel, f"unreadable: {exc.strerror or exc}")
             return None
         if b"\0" in data[:8192]:
-            self.note(rel, "binary file: not analysed")
+            self.unreadable(rel, "binary file where text is expected: not analysed")
             return None
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            self.note(rel, f"not UTF-8 text ({exc.reason} at byte {exc.start}): not analysed")
+            self.unreadable(rel, f"not UTF-8 text ({exc.reason} at byte {exc.start}): not analysed")
             return None
 
     def python_ast(self, rel: str) -> ast.Module | None:
@@ -370,8 +403,8 @@ class PatternContext:
                 try:
                     tree = ast.parse(text)
                 except (SyntaxError, ValueError) as exc:
-                    where = f" line {exc.lineno}" if isinstance(exc, SyntaxError) else ""
-                    self.note(rel, f"Python syntax error{where}: not analysed")
+                    line = exc.lineno if isinstance(exc, SyntaxError) else None
+                    self.unreadable(rel, f"Python syntax error: not analysed ({exc})", line)
             self.cache[key] = tree
         return self.cache[key]  # type: ignore[no-any-return]
 

@@ -76,6 +76,38 @@ def is_pattern_dir(path: Path) -> bool:
     return False
 
 
+_METADATA_NAMES = re.compile(r"^(?:pattern|pattern-.+|.+-pattern)\.json$")
+
+
+def is_metadata(path: Path) -> bool:
+    """A pattern metadata file under one of the public catalogue's other names: a JSON object
+    with a title or a gitHub block (`scripts/pattern-schema.json` is a schema, not metadata)."""
+    if not _METADATA_NAMES.match(path.name):
+        return False
+    try:
+        data = json.loads(path.read_bytes()[: 1 << 20])
+    except (OSError, ValueError):
+        return True  # unreadable metadata is still metadata: the metadata rules report it
+    return isinstance(data, dict) and ("title" in data or "gitHub" in data)
+
+
+def looks_like_pattern(path: Path) -> bool:
+    """A pattern folder, or something that is meant to be one: metadata, a README, IaC, an
+    empty folder (reviewed, and reported as empty), or a metadata file further down."""
+    if is_pattern_dir(path):
+        return True
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return True
+    if not entries:
+        return True
+    for entry in entries:
+        if entry.name.lower() == "readme.md" or is_metadata(Path(entry.path)):
+            return True
+    return any(METADATA_FILE in files for _, _, files in os.walk(path))
+
+
 def _children(container: Path) -> list[Path]:
     out = []
     try:
@@ -93,18 +125,27 @@ def _children(container: Path) -> list[Path]:
     return out
 
 
-def pattern_dirs(path: Path) -> list[Path]:
-    """A pattern folder, a folder of patterns, or a repository root holding `patterns/`."""
+def pattern_dirs(path: Path) -> tuple[list[Path], list[Path]]:
+    """The patterns of a pattern folder, a folder of patterns, or a repository root holding
+    `patterns/`; and the tooling folders beside them (no metadata, README or IaC: `scripts/`,
+    `terraform-fixtures/` in the public catalogue), which are skipped."""
     if not path.exists():
         raise UsageError(f"no such file or folder: {path}")
     if not path.is_dir():
         raise UsageError(f"not a folder: {path} (give a pattern folder or a folder of patterns)")
     nested = path / "patterns"
     if path.name != "patterns" and nested.is_dir():
-        return _children(nested)  # a repository root: this catalog keeps its patterns there
-    if path.name != "patterns" and is_pattern_dir(path):
-        return [path]
-    return _children(path)
+        children = _children(nested)  # a repository root: this catalog keeps its patterns there
+    elif path.name != "patterns" and is_pattern_dir(path):
+        return [path], []
+    else:
+        children = _children(path)
+        if not children and path.name != "patterns":
+            return [path], []  # an empty (or file-only) folder given as a pattern
+    if path.name == "patterns" or nested.is_dir():
+        return children, []  # this catalog's patterns/ holds patterns only
+    patterns = [c for c in children if looks_like_pattern(c)]
+    return patterns, [c for c in children if c not in patterns]
 
 
 def flavour(root: Path) -> str:

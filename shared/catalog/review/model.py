@@ -25,6 +25,8 @@ CATEGORIES: tuple[str, ...] = (
     "state-machine",
     "runtime",
     "security-scan",
+    "scenario",
+    "unreadable",
 )
 
 

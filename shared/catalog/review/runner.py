@@ -13,9 +13,9 @@ from pathlib import Path, PurePosixPath
 
 from . import pathcase
 from .cfnlint_client import CfnJob, CfnLint
-from .context import Listing, PatternContext
+from .context import Listing, PatternContext, display_path
 from .discover import changed_files, detect, flavour, listings, pattern_dirs, select_changed
-from .model import Finding, Notice, PatternSummary, Report
+from .model import RULES, Finding, Notice, PatternSummary, Report
 from .rules import CHECKS, load_all
 from .rules.checkov import Checkov, Target
 from .rules.state_machine import Collected
@@ -43,6 +43,9 @@ def review_pattern(root: Path, listing: Listing, in_git: bool, cwd: Path) -> Pat
         frameworks = detect(ctx).names()
     except Exception as exc:  # a pattern must never stop the review
         ctx.note(".", f"could not detect its frameworks: {type(exc).__name__}: {exc}")
+    if not ctx.files and not ctx.junk_dirs and not ctx.notices:
+        ctx.report("READ002", ".", None, f"{ctx.name}/ is empty: nothing to review")
+        return PatternResult(ctx.name, ctx.display("."), [], ctx.findings, ctx.notices)
     if not frameworks and ctx.files:
         ctx.note(
             ".",
@@ -84,6 +87,38 @@ def _terraform_roots(root: Path, listing: Listing) -> list[Path]:
     return [root / f for f in sorted(folders) if "modules" not in PurePosixPath(f).parts]
 
 
+def _touches_patterns(path: Path, tooling: list[Path], touched: set[Path]) -> bool:
+    """A changed file that still exists inside a pattern folder of `path`: in this catalog's
+    patterns/ any subfolder (`_draft/` included); elsewhere not in a tooling, hidden or `_`
+    folder (the public catalogue's `scripts/`, `.github/`, `_pattern-model/`)."""
+    base = path.resolve()
+    nested = base / "patterns"
+    base = nested if base.name != "patterns" and nested.is_dir() else base
+    catalog = base.name == "patterns"
+    skip = [t.resolve() for t in tooling]
+    for t in touched:
+        if not (t.is_relative_to(base) and t.is_file()) or len(t.relative_to(base).parts) < 2:
+            continue
+        top = t.relative_to(base).parts[0]
+        if catalog or not (top.startswith((".", "_")) or any(t.is_relative_to(s) for s in skip)):
+            return True
+    return False
+
+
+def _nothing(path: Path, cwd: Path, why: str) -> Finding:
+    spec = RULES["READ002"]
+    return Finding(
+        pattern=path.name,
+        path=display_path(path, cwd),
+        line=None,
+        rule="READ002",
+        category=spec.category,
+        severity=spec.severity,
+        message=f"{why}: an empty review proves nothing",
+        hint="give a pattern folder, a folder of patterns or a repository holding patterns/",
+    )
+
+
 def review(
     paths: Sequence[str | Path],
     changed_since: str | None = None,
@@ -102,13 +137,34 @@ def review(
     cwd = (cwd or Path.cwd()).resolve()
     work: list[tuple[Path, Listing, bool, Path]] = []
     seen: set[Path] = set()
+    empty: list[Finding] = []
+    skipped: list[Notice] = []
     touched = changed_files(changed_since, cwd)[1] if changed_since else None
     for raw in paths or [cwd]:
         path = Path(raw)
         path = (cwd / path if not path.is_absolute() else path).resolve()
-        dirs = [d for d in pattern_dirs(path) if d.resolve() not in seen]
+        found_dirs, tooling = pattern_dirs(path)
+        dirs = [d for d in found_dirs if d.resolve() not in seen]
         if touched is not None:
-            dirs = select_changed(dirs, touched)
+            selected = select_changed(dirs, touched)
+            if not selected and _touches_patterns(path, tooling, touched):
+                empty.append(
+                    _nothing(
+                        path,
+                        cwd,
+                        "files of patterns changed, but no pattern folder could be reviewed",
+                    )
+                )
+            dirs = selected
+            tooling = select_changed(tooling, touched)
+        elif not found_dirs and not seen:
+            empty.append(_nothing(path, cwd, "no pattern folder found here"))
+        skipped += [
+            Notice(
+                t.name, display_path(t, cwd), "not a pattern (no metadata, README or IaC): skipped"
+            )
+            for t in tooling
+        ]
         seen.update(d.resolve() for d in dirs)
         found, in_git = listings(path, dirs)
         work += [(d, found[d], in_git, cwd) for d in dirs]
@@ -133,7 +189,7 @@ def review(
                 checkov_runner = Checkov(targets, cwd)
         else:
             results = _counted((review_pattern(*item) for item in work), len(work), progress)
-        report = Report(checkov=checkov)
+        report = Report(checkov=checkov, findings=list(empty), notices=list(skipped))
         for result in results:
             report.patterns.append(PatternSummary(result.name, result.path, result.frameworks))
             report.findings += result.findings

@@ -60,7 +60,9 @@ def load(ctx: PatternContext, rel: str) -> Template | None:
         try:
             data = load_json(text) if rel.lower().endswith(".json") else load_yaml(text)
         except (ValueError, yaml.YAMLError) as exc:
-            ctx.note(rel, f"template not analysed: {str(exc).splitlines()[0]}")
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else getattr(exc, "lineno", None)
+            ctx.unreadable(rel, f"template not analysed: {str(exc).splitlines()[0]}", line)
             data = None
         if isinstance(data, LDict) and isinstance(data.get("Resources"), LDict):
             params = data.get("Parameters") if isinstance(data.get("Parameters"), dict) else {}

@@ -396,9 +396,28 @@ def projects(ctx: PatternContext, folders: list[str]) -> list[Project]:
         try:
             out.append(load_project(ctx.root / folder))
         except (HclError, RecursionError) as exc:
-            ctx.note(folder or ".", f"Terraform not analysed: {exc}")
+            rel, line = _error_place(ctx, folder, str(exc))
+            ctx.unreadable(rel, f"Terraform not analysed: {exc}", line)
     ctx.cache["terraform"] = out
     return out
+
+
+def _error_place(ctx: PatternContext, folder: str, message: str) -> tuple[str, int | None]:
+    """The file (relative to the pattern) and line an HCL error names, else the folder's."""
+    head = message.split(": ", 1)[0]
+    path = Path(head)
+    rel = os.path.relpath(path, ctx.root) if path.is_absolute() and path.is_file() else None
+    if rel is None:
+        tfs = sorted(f for f in ctx.files if f.endswith(".tf") and _parent_of(f) == folder)
+        rel = tfs[0] if tfs else folder or "."
+    m = re.search(r"\bline (\d+)|at line (\d+)|Line (\d+)", message)
+    line = int(next(g for g in m.groups() if g)) if m else None
+    return rel.replace(os.sep, "/"), line
+
+
+def _parent_of(rel: str) -> str:
+    parent = os.path.dirname(rel)
+    return parent
 
 
 def rel_to(ctx: PatternContext, path: Path) -> str:

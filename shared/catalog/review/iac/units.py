@@ -62,7 +62,9 @@ def serverless_doc(ctx: PatternContext, rel: str) -> LDict | None:
             try:
                 doc = load_yaml(text)
             except yaml.YAMLError as exc:
-                ctx.note(rel, f"not analysed: {str(exc).splitlines()[0]}")
+                mark = getattr(exc, "problem_mark", None)
+                line = mark.line + 1 if mark is not None else None
+                ctx.unreadable(rel, f"not analysed: {str(exc).splitlines()[0]}", line)
         ctx.cache[key] = doc if isinstance(doc, LDict) else None
     return ctx.cache[key]  # type: ignore[no-any-return]
 

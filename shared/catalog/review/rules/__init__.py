@@ -45,6 +45,7 @@ def load_all() -> list[Check]:
         metadata,
         paths,
         runtime,
+        scenarios,
         state_machine,
     )
 

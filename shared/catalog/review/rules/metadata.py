@@ -11,7 +11,7 @@ import re
 from ...metadata import CATALOG_SCHEMA, PUBLIC_SCHEMA, validate_metadata
 from .. import pathcase
 from ..context import PatternContext
-from ..discover import METADATA_FILE
+from ..discover import METADATA_FILE, is_metadata
 from ..model import rule
 from . import check
 
@@ -88,16 +88,13 @@ _FIELD_HINTS = {
 }
 
 
-_OTHER_NAMES = re.compile(r"^(?:pattern|pattern-.+|.+-pattern)\.json$")
-
-
 def metadata_file(ctx: PatternContext) -> str | None:
     """`example-pattern.json`, or the public catalogue's other names for it at the pattern root:
     `<folder>.json`, `pattern.json`, `pattern-*.json`, `*-pattern.json`."""
     for name in (METADATA_FILE, f"{ctx.name}.json"):
         if name in ctx.file_set or (ctx.root / name).is_file():
             return name
-    return next((f for f in sorted(ctx.top_level()) if _OTHER_NAMES.match(f)), None)
+    return next((f for f in sorted(ctx.top_level()) if is_metadata(ctx.root / f)), None)
 
 
 def schema_for(ctx: PatternContext) -> str:
