@@ -7,12 +7,18 @@ stack a user would get.
 
 from __future__ import annotations
 
+import os
+import random
 import re
 import shutil
+import statistics
 import sys
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,6 +85,35 @@ def copy_repo_parts(pattern: Pattern, target: Path, *folders: str) -> Path:
     return copy
 
 
+def broken_build(
+    pattern_dir: Path, workdir: Path, function: str, source: str, *edits: tuple[str, str]
+) -> tuple[bytes, bytes]:
+    """The zip of `function` built from a copy of the pattern with `edits` planted in `source`
+    (a path under src/), and the zip of the original: (broken, original)."""
+    from .packaging import build_pattern  # local import: only planted-defect tests build here
+
+    copy = workdir / "broken" / pattern_dir.name
+    ignore = shutil.ignore_patterns("build", "tests", ".terraform", "__pycache__")
+    shutil.copytree(pattern_dir, copy, ignore=ignore)
+    plant(copy / "src" / source, *edits)
+    broken = build_pattern(copy, workdir / "broken-build")[function].read_bytes()
+    original = build_pattern(pattern_dir, workdir / "original-build")[function].read_bytes()
+    return broken, original
+
+
+@contextmanager
+def running_code(
+    lambda_client: Any, function_name: str, code: bytes, original: bytes
+) -> Iterator[None]:
+    """The deployed function runs `code` (a deliberately broken build) until the block ends, then
+    `original` again."""
+    lambda_client.update_function_code(FunctionName=function_name, ZipFile=code)
+    try:
+        yield
+    finally:
+        lambda_client.update_function_code(FunctionName=function_name, ZipFile=original)
+
+
 @contextmanager
 def components_from(repo_copy: Path) -> Iterator[None]:
     """Programs run meanwhile import `catalog_pulumi` from `repo_copy/pulumi` (a broken copy):
@@ -94,3 +129,110 @@ def components_from(repo_copy: Path) -> Iterator[None]:
         for name in [n for n in sys.modules if n.split(".")[0] == "catalog_pulumi"]:
             del sys.modules[name]
         sys.modules.update(saved)
+
+
+# ------------------------------------------------------------------ randomized fault runs
+FAULT_SEED_ENV = "CATALOG_FAULT_SEED"
+FAULT_RUNS_ENV = "CATALOG_FAULT_RUNS"
+_COVERAGE_TABLES: list[str] = []
+
+
+@dataclass(frozen=True)
+class FaultRuns:
+    """Seed and count of a randomized fault suite. Run n draws from its own generator, so the
+    first n runs are the same whatever the count: CATALOG_FAULT_RUNS=n+1 replays up to run n."""
+
+    seed: int
+    runs: int
+
+    def rng(self, index: int) -> random.Random:
+        return random.Random(f"{self.seed}:{index}")
+
+    def replay(self, index: int) -> str:
+        return f"replay: {FAULT_SEED_ENV}={self.seed} {FAULT_RUNS_ENV}={index + 1}"
+
+
+def fault_runs(default_seed: int, default_runs: int) -> FaultRuns:
+    """CATALOG_FAULT_SEED and CATALOG_FAULT_RUNS (positive integers) override the defaults."""
+    values = {}
+    for name, default in ((FAULT_SEED_ENV, default_seed), (FAULT_RUNS_ENV, default_runs)):
+        text = os.environ.get(name, "").strip()
+        if not text:
+            values[name] = default
+        elif text.isdigit() and int(text) > 0:
+            values[name] = int(text)
+        else:
+            pytest.fail(f"{name}={text!r}: expected a positive integer", pytrace=False)
+    return FaultRuns(values[FAULT_SEED_ENV], values[FAULT_RUNS_ENV])
+
+
+@dataclass
+class FaultCoverage:
+    """Per step of a randomized suite: the share of runs that reach it, that fail there, and
+    that compensate it (`undo`: forward step -> its compensation)."""
+
+    pattern: str
+    steps: Sequence[str]
+    undo: Mapping[str, str]
+    runs: int = 0
+    reached: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    compensated: Counter[str] = field(default_factory=Counter)
+    run_seconds: list[float] = field(default_factory=list)
+    check_seconds: list[float] = field(default_factory=list)
+
+    def record(
+        self,
+        reached: Iterable[str],
+        failed: Iterable[str] = (),
+        seconds: tuple[float, float] = (0.0, 0.0),
+    ) -> None:
+        """One run: the steps it reached, those that failed there (for good, or, where nothing
+        is compensated, at least once), and the seconds the run and its invariant check took."""
+        done = set(reached)
+        self.run_seconds.append(seconds[0])
+        self.check_seconds.append(seconds[1])
+        self.runs += 1
+        self.reached.update(done)
+        self.failed.update(set(failed))
+        self.compensated.update(s for s, undo in self.undo.items() if undo in done)
+
+    def share(self, counter: Counter[str], step: str) -> float:
+        return counter[step] / self.runs if self.runs else 0.0
+
+    def below(self, minimum: float) -> list[str]:
+        """Steps and compensations reached in fewer than `minimum` of the runs."""
+        return [s for s in self.steps if self.share(self.reached, s) < minimum]
+
+    def table(self, seed: int) -> str:
+        run, check = (
+            statistics.median(self.run_seconds or [0]),
+            statistics.median(self.check_seconds or [0]),
+        )
+        lines = [
+            f"fault coverage of {self.pattern}: {self.runs} runs, {FAULT_SEED_ENV}={seed};"
+            f" per run (median) {run:.2f} s + invariants {check:.2f} s",
+            f"  {'step':<28} {'reached':>8} {'failed':>8} {'compensated':>12}",
+        ]
+        for step in self.steps:
+            compensated = (
+                f"{self.share(self.compensated, step):12.0%}" if step in self.undo else f"{'-':>12}"
+            )
+            lines.append(
+                f"  {step:<28} {self.share(self.reached, step):8.0%}"
+                f" {self.share(self.failed, step):8.0%} {compensated}"
+            )
+        return "\n".join(lines)
+
+    def report(self, seed: int) -> str:
+        """The table, also shown in pytest's terminal summary."""
+        table = self.table(seed)
+        _COVERAGE_TABLES.append(table)
+        return table
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _COVERAGE_TABLES:
+        terminalreporter.section("fault coverage")
+        for table in _COVERAGE_TABLES:
+            terminalreporter.write_line(table)

@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from catalog.testing import running_code
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 FORWARD = ["CreateOrder", "ReserveInventory", "ChargePayment", "ShipOrder"]
@@ -94,6 +98,31 @@ class Saga:
                 fault.get("times", 1),
             )
 
+    @contextmanager
+    def running(self, function: str, code: bytes, original: bytes) -> Iterator[None]:
+        """The deployed `function` runs `code` (a deliberately broken build) until the block ends."""
+        name = self.outputs["function_names"][function]
+        with running_code(self.aws.client("lambda"), name, code, original):
+            yield
+
+    @contextmanager
+    def defined_as(self, definition: str) -> Iterator[None]:
+        """The deployed state machine runs `definition` until the block ends."""
+        arn = self.outputs["state_machine_arn"]
+        original = self.sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+        self.sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+        try:
+            yield
+        finally:
+            self.sfn.update_state_machine(stateMachineArn=arn, definition=original)
+
+    def definition(self) -> str:
+        return str(
+            self.sfn.describe_state_machine(stateMachineArn=self.outputs["state_machine_arn"])[
+                "definition"
+            ]
+        )
+
     # ------------------------------------------------------------------ tables
     def reset(self) -> None:
         self.aws.faults.clear()
@@ -126,10 +155,21 @@ class Saga:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def orders(self) -> dict[str, dict[str, Any]]:
+        # The orders table is keyed by order_id: one row per order, a dict hides nothing.
         return {o["order_id"]: o for o in self._scan(self.table_names["orders"])}
 
-    def payments(self) -> dict[str, dict[str, Any]]:
-        return {p["order_id"]: p for p in self._scan(self.table_names["payments"])}
+    def payments(self) -> list[dict[str, Any]]:
+        """Every payment row (keyed by idempotency key: an order may have several)."""
+        return self._scan(self.table_names["payments"])
+
+    def payments_of(self, order_id: str) -> list[dict[str, Any]]:
+        return [p for p in self.payments() if p["order_id"] == order_id]
+
+    def payment_of(self, order_id: str) -> dict[str, Any] | None:
+        """The order's one payment row, if any; more than one is a double charge."""
+        rows = self.payments_of(order_id)
+        assert len(rows) <= 1, f"{order_id}: {len(rows)} payment rows: {rows}"
+        return rows[0] if rows else None
 
     def stock(self) -> dict[str, int]:
         return {i["sku"]: int(i["stock"]) for i in self._scan(self.table_names["inventory"])}
@@ -197,42 +237,88 @@ class Saga:
 
     # ------------------------------------------------------------------ invariants
     def check_invariants(self, initial_stock: dict[str, int], runs: list[Run]) -> None:
-        """What must hold after any mix of successes, failures and compensations."""
-        orders, payments, stock = self.orders(), self.payments(), self.stock()
-        assert all(r.status in ("SUCCEEDED", "FAILED") for r in runs), "execution not finished"
+        problems = self.invariant_problems(initial_stock, runs)
+        assert not problems, "\n".join(problems)
+
+    def invariant_problems(self, initial_stock: dict[str, int], runs: list[Run]) -> list[str]:
+        """What must hold after any mix of successes, failures and compensations, counted over
+        rows: stock conserved, one net charge per shipped order and none otherwise, no order left
+        half-done, compensations in reverse order of the steps they undo."""
+        orders, stock = self.orders(), self.stock()
+        payments: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for payment in self.payments():
+            payments[payment["order_id"]].append(payment)
+        problems = [f"{r.arn}: {r.status}, not finished" for r in runs if r.status not in FINISHED]
 
         held: Counter[str] = Counter()
-        for order in orders.values():
-            # no order left half-done
-            assert order["status"] in ("SHIPPED", "CANCELLED"), order
+        for order_id, order in orders.items():
+            if order["status"] not in ("SHIPPED", "CANCELLED"):
+                problems.append(f"{order_id}: left {order['status']}")
             if order["status"] == "SHIPPED":
                 for item in order["items"]:
                     held[item["sku"]] += int(item["quantity"])
-            elif "reserved_at" in order:
-                assert "released_at" in order, f"cancelled order kept its stock: {order}"
+            elif "reserved_at" in order and "released_at" not in order:
+                problems.append(f"{order_id}: cancelled but its stock was never released")
         for sku, initial in initial_stock.items():
-            assert stock.get(sku, 0) >= 0, f"{sku} negative"
-            assert initial == stock.get(sku, 0) + held[sku], (
-                f"{sku}: initial {initial} != current {stock.get(sku, 0)} + shipped {held[sku]}"
-            )
+            current = stock.get(sku, 0)
+            if current < 0:
+                problems.append(f"{sku}: negative stock {current}")
+            if initial != current + held[sku]:
+                problems.append(
+                    f"stock of {sku} not conserved: initial {initial} != current {current}"
+                    f" + shipped {held[sku]}"
+                )
 
-        for order_id, payment in payments.items():
-            order = orders.get(order_id, {})
-            if payment["status"] == "CHARGED":  # a net charge needs a shipped order
-                assert order.get("status") == "SHIPPED", (payment, order)
-                assert payment["amount"] == order["amount"]
-            else:
-                assert payment["status"] == "REFUNDED" and order.get("status") == "CANCELLED"
-        for order_id, order in orders.items():
-            if order["status"] == "SHIPPED":
-                assert payments.get(order_id, {}).get("status") == "CHARGED", order
+        for order_id in sorted(set(orders) | set(payments)):
+            order, rows = orders.get(order_id), payments.get(order_id, [])
+            charged = [p for p in rows if p["status"] == "CHARGED"]
+            status = order["status"] if order else None
+            if len(rows) > 1:
+                problems.append(f"{order_id}: {len(rows)} payment rows ({len(charged)} CHARGED)")
+            if status == "SHIPPED":
+                if len(charged) != 1 or charged[0]["amount"] != order["amount"]:  # type: ignore[index]
+                    problems.append(f"{order_id}: shipped with {len(charged)} net charges")
+            elif charged:
+                problems.append(f"{order_id}: {status}, yet {len(charged)} net charges")
+            if any(p["status"] not in ("CHARGED", "REFUNDED") for p in rows):
+                problems.append(f"{order_id}: payment rows {[p['status'] for p in rows]}")
 
         for run in runs:
             order = orders.get(run.order_id or "")
-            if run.status == "SUCCEEDED":
-                assert order is not None and order["status"] == "SHIPPED", run
-            elif order is not None and order["saga_id"] == run.arn:
-                assert order["status"] == "CANCELLED", run
+            if run.status == "SUCCEEDED" and (order is None or order["status"] != "SHIPPED"):
+                problems.append(f"{run.arn}: succeeded, order {order}")
+            elif (
+                run.status == "FAILED"
+                and order is not None
+                and order["saga_id"] == run.arn
+                and order["status"] != "CANCELLED"
+            ):
+                problems.append(f"{run.arn}: failed, order {order['status']}")
+            problems += compensation_order_problems(run)
+        return problems
+
+
+FINISHED = ("SUCCEEDED", "FAILED")
+UNDOES = {
+    "RefundPayment": "ChargePayment",
+    "ReleaseInventory": "ReserveInventory",
+    "CancelOrder": "CreateOrder",
+}
+
+
+def compensation_order_problems(run: Run) -> list[str]:
+    """Compensations run after the forward steps, undo only steps that ran, in reverse order."""
+    forward = [t for t in run.tasks if t in FORWARD]
+    compensations = run.compensations
+    problems = []
+    if run.tasks != forward + compensations:
+        problems.append(f"{run.arn}: compensations interleaved with forward steps: {run.tasks}")
+    undone = [UNDOES[c] for c in compensations]
+    if any(step not in forward for step in undone):
+        problems.append(f"{run.arn}: compensates a step that never ran: {run.tasks}")
+    if undone != sorted(undone, key=FORWARD.index, reverse=True) or len(set(undone)) < len(undone):
+        problems.append(f"{run.arn}: compensations not in reverse order: {compensations}")
+    return problems
 
 
 def _to_dynamo(value: Any) -> Any:

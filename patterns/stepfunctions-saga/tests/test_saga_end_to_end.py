@@ -72,7 +72,7 @@ def test_scenario(saga: Saga, name: str):
 
     order = saga.orders().get(scenario["input"]["order_id"])
     assert (order or {}).get("status") == expected["order"]
-    payment = saga.payments().get(scenario["input"]["order_id"])
+    payment = saga.payment_of(scenario["input"]["order_id"])
     assert (payment or {}).get("status") == expected["payment"]
     stock = saga.stock()
     for sku, units in initial.items():
@@ -114,7 +114,7 @@ def test_retry_intervals_are_recorded_with_full_jitter_not_slept(saga: Saga):
 def test_lost_charge_response_charges_once(saga: Saga):
     run_scenario(saga, "transient-failures")
 
-    (payment,) = saga.payments().values()
+    (payment,) = saga.payments()
     assert payment["status"] == "CHARGED" and payment["idempotency_key"].endswith(":charge")
     charges = sorted(
         (i for i in saga.aws.invocations if saga.logical(i.function_name) == "charge-payment"),
@@ -138,7 +138,7 @@ def test_ship_failure_compensates_everything_in_reverse_order(saga: Saga):
 
     assert run.status == "FAILED" and run.error == "OrderStateError"
     assert run.tasks == [*FORWARD, REFUND, RELEASE, CANCEL]
-    assert saga.payments()[run.order_id]["status"] == "REFUNDED"
+    assert saga.payment_of(run.order_id)["status"] == "REFUNDED"
     assert saga.stock() == initial
     order = saga.orders()[run.order_id]
     assert order["status"] == "CANCELLED" and "refund_id" in order
@@ -172,9 +172,9 @@ def test_exhausted_retries_after_the_effect_undo_the_step_itself(
     order = saga.orders()[run.order_id]
     assert order["status"] == "CANCELLED"
     assert saga.stock() == initial
-    assert saga.payments().get(run.order_id, {}).get("status") in (None, "REFUNDED")
+    assert (saga.payment_of(run.order_id) or {}).get("status") in (None, "REFUNDED")
     if function in ("charge-payment", "ship-order"):
-        assert saga.payments()[run.order_id]["status"] == "REFUNDED"
+        assert saga.payment_of(run.order_id)["status"] == "REFUNDED"
     saga.check_invariants(initial, [run])
 
 
@@ -205,7 +205,7 @@ def test_a_compensation_that_gives_up_is_reported_and_the_others_still_run(saga:
 
     assert run.status == "FAILED" and run.error == "CompensationFailed"
     assert run.tasks == [*FORWARD, REFUND, RELEASE, CANCEL]
-    assert saga.payments()[run.order_id]["status"] == "REFUNDED"
+    assert saga.payment_of(run.order_id)["status"] == "REFUNDED"
     order = saga.orders()[run.order_id]
     assert order["status"] == "CANCELLED"
     # the stock is still held: exactly what the CompensationFailed error asks an operator to fix

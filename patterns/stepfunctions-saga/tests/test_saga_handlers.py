@@ -294,9 +294,10 @@ def provider_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_charge_records_one_payment_under_the_order_key(
-    saga_tables, lambda_context, provider_calls
+    saga_tables, lambda_context, provider_calls, monkeypatch
 ):
     up_to_reserved(saga_tables, lambda_context)
+    monkeypatch.setattr(tables, "now", lambda: "2026-01-02T03:04:05.678+00:00")
 
     result = charge(lambda_context)
 
@@ -308,7 +309,7 @@ def test_charge_records_one_payment_under_the_order_key(
         "amount": Decimal("26.99"),
         "status": "CHARGED",
         "charge_id": result["charge_id"],
-        "charged_at": payment_row(saga_tables)["charged_at"],
+        "charged_at": "2026-01-02T03:04:05.678+00:00",
     }
     row = order_row(saga_tables)
     assert row["status"] == "CHARGED" and row["payment_key"] == "order-1:charge"
