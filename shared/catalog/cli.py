@@ -279,15 +279,16 @@ def cmd_up(args: argparse.Namespace) -> int:
     with _local_aws() as aws, deployed(pattern, aws, _echo) as deployment:
         _print_outputs(deployment.outputs)
         console.print(f"embedded AWS at {aws.endpoint_url} (AWS_ENDPOINT_URL={aws.endpoint_url})")
-        console.print("press Ctrl-C to destroy the stack and stop the embedded AWS")
-        _wait_for_interrupt()
+        _wait_for_interrupt("press Ctrl-C to destroy the stack and stop the embedded AWS")
     console.print("destroyed; embedded AWS stopped")
     return 0
 
 
-def _wait_for_interrupt() -> None:
-    """Until SIGINT or SIGTERM: the normal end of a local `up` (the stack is then destroyed)."""
+def _wait_for_interrupt(prompt: str) -> None:
+    """Until SIGINT or SIGTERM: the normal end of a local `up` (the stack is then destroyed).
+    The prompt is printed inside the wait, so a signal sent as soon as it shows is the end too."""
     try:
+        console.print(prompt)
         while True:
             time.sleep(0.5)
     except (KeyboardInterrupt, interrupts.Interrupted):
@@ -684,5 +685,17 @@ def exit_code(exc: BaseException) -> int:
     return EXIT_INTERNAL
 
 
+def entry() -> None:
+    """The `catalog` console script. After a signal everything the command made is cleaned up
+    (or named) by the time main() returns; emulator threads still finishing a request (a
+    Step Functions execution calling a Lambda that is gone) must not hold the exit."""
+    code = main()
+    if interrupts.received() is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
