@@ -7,9 +7,11 @@ process's resident memory. What a long-lived emulator or runner accumulates show
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +34,30 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def _temp_folders() -> int:
-    return sum(1 for _ in Path(tempfile.gettempdir()).glob("catalog-*"))
+@contextmanager
+def private_tempdir() -> Iterator[Path]:
+    """A temporary root of this soak's own (the machine's /tmp is shared with other runs), so
+    what the soak leaves there can be counted; removed at the end."""
+    root = Path(tempfile.mkdtemp(prefix="catalog-soak-"))
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(root)
+    try:
+        yield root
+    finally:
+        tempfile.tempdir = saved
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def soak_pattern(pattern: Pattern, cycles: int, echo: Echo) -> dict[str, Any]:
     """One workspace, initialised once, applied and destroyed `cycles` times on one LocalAws."""
+    with private_tempdir() as temp_root:
+        report = _soak(pattern, cycles, echo, temp_root)
+        report["temp_entries_left"] = sum(1 for _ in temp_root.iterdir())
+    return report
+
+
+def _soak(pattern: Pattern, cycles: int, echo: Echo, temp_root: Path) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
-    temp_before = _temp_folders()
     with LocalAws() as aws:
         build(pattern)
         workspace = TerraformWorkspace(pattern, aws=aws).prepare()
@@ -67,6 +85,8 @@ def soak_pattern(pattern: Pattern, cycles: int, echo: Echo) -> dict[str, Any]:
                     "unexpected_scenarios": unexpected,
                     "leftovers": leftovers,
                     "rss_mb": round(rss_mb(), 1),
+                    # the workspace and the emulator's code folder: constant when nothing leaks
+                    "temp_entries": sum(1 for _ in temp_root.rglob("*")),
                 }
                 rows.append(row)
                 echo(
@@ -85,7 +105,6 @@ def soak_pattern(pattern: Pattern, cycles: int, echo: Echo) -> dict[str, Any]:
         "leftover_cycles": sum(1 for r in rows if r["leftovers"]),
         "drift_cycles": sum(1 for r in rows if r["drift"]),
         "unexpected_cycles": sum(1 for r in rows if r["unexpected_scenarios"]),
-        "temp_folders_left": _temp_folders() - temp_before,
     }
 
 
@@ -101,6 +120,7 @@ def print_soak(rows: list[dict[str, Any]], console: Console | None = None) -> No
         "leftovers",
         "RSS MB",
         "RSS growth MB",
+        "temp files",
     ):
         table.add_column(column)
     for row in rows:
@@ -114,11 +134,12 @@ def print_soak(rows: list[dict[str, Any]], console: Console | None = None) -> No
                 str(sum(len(v) for v in cycle["leftovers"].values())),
                 f"{cycle['rss_mb']:.0f}",
                 f"{cycle['rss_growth_mb']:+.0f}",
+                str(cycle["temp_entries"]),
             )
     console.print(table)
     for row in rows:
         console.print(
             f"{row['pattern']}: {len(row['cycles'])} cycles, {row['leftover_cycles']} with "
             f"leftovers, {row['drift_cycles']} with drift, {row['unexpected_cycles']} with an "
-            f"unexpected scenario outcome, {row['temp_folders_left']} temporary folder(s) left"
+            f"unexpected scenario outcome, {row['temp_entries_left']} temporary entries left"
         )
