@@ -506,6 +506,18 @@ def _print_timings(name: str, timings: dict[str, float]) -> None:
 
 
 # ---------------------------------------------------------------- delegated commands
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import run_export
+
+    return run_export(args.pattern, Path(args.dest))
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import run_new
+
+    return run_new(args.name, args.model)
+
+
 def cmd_review(argv: Sequence[str]) -> int:
     from .review.cli import main as review_main
 
@@ -572,6 +584,12 @@ def build_parser() -> argparse.ArgumentParser:
         "pattern", nargs="*", help="only these patterns, by name or path (default: all)"
     )
     add("index", cmd_index, "regenerate the pattern index in the root README from metadata")
+    export = add("export", cmd_export, "write a pattern as a standalone folder (exit 2: bad input)")
+    export.add_argument("pattern")
+    export.add_argument("dest")
+    new = add("new", cmd_new, "scaffold patterns/NAME from a model (exit 2: bad input)")
+    new.add_argument("name")
+    new.add_argument("--from", dest="model", default="model", help="a pattern, or `model`")
     validate = add(
         "validate",
         cmd_validate,

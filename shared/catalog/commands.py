@@ -18,6 +18,8 @@ SUBCOMMANDS = (
     "changed",
     "lint",
     "index",
+    "export",
+    "new",
     "review",
     "bench",
     "test",

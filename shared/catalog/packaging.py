@@ -1,5 +1,8 @@
 """Deterministic Lambda packages, one zip per function, shared by Pulumi, Terraform and the CLI.
 
+Standard library only: `catalog export` vendors this very file into a standalone pattern folder,
+whose `build.py` then builds the same bytes as `catalog build`.
+
 The layout (shared/README.md): `src/<package>/functions/<fn>.py` is a
 function, the rest of `src/<package>/` is code the functions share, `src/requirements.txt` lists the
 third-party packages installed for the Lambda platform.
@@ -29,6 +32,8 @@ LAMBDA_PLATFORM = "x86_64-manylinux2014"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _SKIPPED_DIRS = {"__pycache__", "bin"}  # bin/: console scripts carry the builder's interpreter path
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
+# What the installer writes about itself (pip and uv differ): not part of the installed package.
+_INSTALLER_RECORDS = {"INSTALLER", "RECORD", "REQUESTED", "direct_url.json"}
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -111,7 +116,10 @@ def build_pattern(pattern_dir: Path, out_dir: Path | None = None) -> dict[str, P
     built: dict[str, Path] = {}
     with exclusive(out_dir / LOCK_FILE, wait=True):
         for spec in specs:
-            entries = list(_tree_entries(deps, "")) if deps else []
+            # Dotfiles at the top are the cache's own (`.complete`) and uv's (`.lock`), not packages.
+            entries = (
+                [e for e in _tree_entries(deps, "") if not e[0].startswith(".")] if deps else []
+            )
             entries += [
                 (arc, path)
                 for arc, path in _tree_entries(package, package.name)
@@ -202,7 +210,9 @@ def _tree_entries(root: Path, prefix: str) -> Iterator[tuple[str, Path]]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
         for filename in sorted(filenames):
-            if filename.endswith(_SKIPPED_SUFFIXES):
+            if filename.endswith(_SKIPPED_SUFFIXES) or (
+                filename in _INSTALLER_RECORDS and dirpath.endswith(".dist-info")
+            ):
                 continue
             path = Path(dirpath) / filename
             rel = path.relative_to(root).as_posix()
