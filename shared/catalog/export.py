@@ -134,6 +134,7 @@ def _write(pattern: Pattern, out: Path) -> ExportResult:
     result.modules = vendor_terraform(pattern.root / "terraform", out / "terraform")
     vendor_pulumi(out / "pulumi")
     (out / BUILD_SCRIPT).write_text(BUILD_PY)
+    (out / ".gitignore").write_text(GITIGNORE)
     result.tests, result.tests_left_out = _export_tests(pattern.root / "tests", out / "tests")
     local_tests = bool(result.tests)
     (out / "README.md").write_text(
@@ -575,7 +576,7 @@ def escapes(root: Path, pattern: Pattern) -> list[str]:
     """Every reference in `root` that points outside it: `../` escapes and catalog paths."""
     root = root.resolve()
     absolute = {str(REPO_ROOT), str(pattern.root)}
-    catalog_paths = re.compile(r"(?<![\w/.-])(?:patterns/|shared/(?:bin|catalog)\b)")
+    catalog_paths = re.compile(r"(?<![\w/.-])(?:\./)?(?:patterns/|shared/(?:bin|catalog)\b)")
     problems = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         try:
@@ -616,6 +617,21 @@ build-backend = "hatchling.build"
 packages = {packages}
 """
 
+GITIGNORE = """\
+# Build outputs, environments and engine state of this pattern: never committed.
+build/
+__pycache__/
+*.pyc
+venv/
+.venv/
+.terraform/
+.terraform.lock.hcl
+*.tfstate
+*.tfstate.backup
+*.tfplan
+Pulumi.*.yaml
+"""
+
 BUILD_PY = '''\
 """Build one deterministic zip per Lambda function into build/: `python3 build.py [OUT_DIR]`.
 
@@ -636,6 +652,7 @@ def main(argv: list[str]) -> int:
     if spec is None or spec.loader is None:
         print(f"build.py: {PACKAGING} is missing", file=sys.stderr)
         return 2
+    sys.dont_write_bytecode = True  # leave no __pycache__ in the folder
     packaging = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = packaging  # dataclasses look their module up by name
     spec.loader.exec_module(packaging)

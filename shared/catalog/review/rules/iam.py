@@ -110,6 +110,8 @@ _NAME_KEY = re.compile(
     r"""^\s*["']?(?:Sid|sid|PolicyName|policy_name|policyName|RoleName|role_name|roleName|"""
     r"""Description|description|name)["']?\s*[:=]"""
 )
+# A name compared against (a Terraform validation's guard) or quoted in a validation message attaches nothing.
+_GUARD = re.compile(r"""(?:!=|==)\s*["']?$|^\s*error_message\s*=""")
 _WILDCARD = re.compile(r"^(\*|[A-Za-z0-9-]+:\*)$")
 _STR = re.compile(r"(['\"])([^'\"\n]*)\1")
 
@@ -409,6 +411,8 @@ def check_iam(ctx: PatternContext) -> None:
             if line.lstrip().startswith(("#", "//", "*", "/*")) or _NAME_KEY.match(line):
                 continue
             for m in _FULL_ACCESS.finditer(line):
+                if _GUARD.search(line[: m.start()]):
+                    continue
                 name = m.group(1) or m.group(2)
                 ctx.report(
                     "IAM002",

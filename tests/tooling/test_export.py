@@ -1,0 +1,363 @@
+"""`catalog export`: every pattern as a standalone folder, proven with the exported files only.
+
+Each pattern is exported once per module. There: the zips `build.py` makes are byte-identical to
+`catalog build`'s; the Pulumi program runs under mocks in a fresh environment that has only what
+`pulumi/requirements.txt` installs (no catalog folder on sys.path); the review finds no error; the
+README's commands resolve inside the folder; nothing refers outside it. One exported pattern gets
+the real Terraform cycle (validate, apply, drift plan, scenarios, destroy) on the embedded AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from catalog import export
+from catalog.deploy import deploy, destroy, run_scenarios
+from catalog.engines.pulumi_graph import run_program
+from catalog.localaws import LocalAws
+from catalog.metadata import command_problems
+from catalog.packaging import build_pattern
+from catalog.patterns import REPO_ROOT, Pattern, discover
+from catalog.testing import require_terraform
+
+PATTERNS = {p.name: p for p in discover()}
+UV = REPO_ROOT / ".tools" / "uv" / "bin" / "uv"
+GRAPH_MODULE = REPO_ROOT / "shared" / "catalog" / "engines" / "pulumi_graph.py"
+# Runs in the fresh environment: loads the mock recorder from its file (not the catalog package),
+# runs the exported program, and reports where its catalog imports came from.
+RUNNER = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("graph_recorder", sys.argv[1])
+graph = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = graph
+spec.loader.exec_module(graph)
+run = graph.run_program(sys.argv[2])
+import catalog.packaging
+modules = {"catalog.packaging": catalog.packaging.__file__}
+if "catalog_pulumi" in sys.modules:
+    modules["catalog_pulumi"] = sys.modules["catalog_pulumi"].__file__
+print(json.dumps({
+    "resources": sorted([r.type, r.name] for r in run.resources),
+    "outputs": sorted(run.outputs),
+    "modules": modules,
+    "sys_path": sys.path,
+}))
+"""
+
+
+def _uv_env(cache: Path | None = None) -> dict[str, str]:
+    env = {**os.environ, "PATH": f"{UV.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    if cache is not None:
+        env["CATALOG_CACHE_DIR"] = str(cache)
+    return env
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("exports")
+    return {name: export.export_pattern(p, base / name).dest for name, p in PATTERNS.items()}
+
+
+@pytest.fixture(scope="module")
+def fresh_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty packaging cache: the export's build really installs the requirements itself."""
+    return tmp_path_factory.mktemp("cache")
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.zip")}
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_export_holds_everything_and_refers_nowhere_outside(
+    name: str, exported: dict[str, Path]
+) -> None:
+    dest, pattern = exported[name], PATTERNS[name]
+    files = _files(dest)
+    for required in (
+        export.MARKER,
+        "README.md",
+        "example-pattern.json",
+        "build.py",
+        "pulumi/requirements.txt",
+        "pulumi/vendor/pyproject.toml",
+        "pulumi/vendor/catalog/packaging.py",
+        "terraform/main.tf",
+    ):
+        assert required in files
+    assert {f"events/{n}.json" for n in pattern.scenarios} <= set(files)
+    assert (dest / "src" / "requirements.txt").read_bytes() == (
+        pattern.root / "src" / "requirements.txt"
+    ).read_bytes()
+    for tf in (dest / "terraform").rglob("*.tf"):
+        for source in export.module_sources(tf):
+            if source.startswith("."):
+                assert (tf.parent / source).resolve().is_relative_to(dest / "terraform" / "modules")
+    # An independent scan: no `../` leaves the folder, no absolute path of this checkout.
+    for rel in files:
+        text = (dest / rel).read_bytes().decode("utf-8", errors="replace")
+        assert str(REPO_ROOT) not in text, rel
+        for line in text.splitlines():
+            for word in line.replace('"', " ").replace("`", " ").split():
+                if "../" in word:
+                    start = word[word.index("..") :].rstrip(").,;:]}'")
+                    assert (dest / rel).parent.joinpath(start).resolve().is_relative_to(dest), (
+                        f"{rel}: {word}"
+                    )
+    assert export.escapes(dest, pattern) == []
+
+
+def test_escape_scan_catches_a_reference_outside(exported: dict[str, Path], tmp_path: Path) -> None:
+    name = sorted(exported)[0]
+    copy = shutil.copytree(exported[name], tmp_path / name)
+    (copy / "terraform" / "extra.tf").write_text(
+        'module "x" {\n  source = "../../../terraform/modules/python-function"\n}\n'
+    )
+    (copy / "notes.md").write_text(f"see {REPO_ROOT}/shared and ./shared/bin/catalog build x\n")
+    problems = export.escapes(copy, PATTERNS[name])
+    assert any("extra.tf:2" in p and "leaves the folder" in p for p in problems)
+    assert any("notes.md:1" in p and "names the catalog's folder" in p for p in problems)
+    assert any("notes.md:1" in p and "catalog path" in p for p in problems)
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_exported_build_is_byte_identical_to_catalog_build(
+    name: str, exported: dict[str, Path], fresh_cache: Path, tmp_path: Path
+) -> None:
+    expected = _digests_of_build(PATTERNS[name], tmp_path / "catalog")
+    # -I: no PYTHONPATH, no user site; build.py loads the vendored packaging module by path.
+    result = subprocess.run(
+        [sys.executable, "-I", "build.py", str(tmp_path / "export")],
+        cwd=exported[name],
+        env=_uv_env(fresh_cache),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _digests(tmp_path / "export") == expected
+    assert set(expected) == {f.zip_name for f in PATTERNS[name].functions}
+
+
+def _digests_of_build(pattern: Pattern, out: Path) -> dict[str, str]:
+    build_pattern(pattern.root, out)
+    return _digests(out)
+
+
+def test_exported_build_with_pip_alone_is_byte_identical(
+    exported: dict[str, Path], tmp_path: Path
+) -> None:
+    """No uv anywhere: the vendored packaging falls back to pip, and the bytes do not change."""
+    name = "stepfunctions-saga" if "stepfunctions-saga" in exported else sorted(exported)[0]
+    python = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin") or shutil.which("python3")
+    path = os.pathsep.join(["/usr/bin", "/bin"])
+    has_pip = python and subprocess.run(
+        [python, "-m", "pip", "--version"], capture_output=True, check=False
+    )
+    if not python or not has_pip or has_pip.returncode != 0 or shutil.which("uv", path=path):
+        pytest.skip("needs a python3 with pip and no uv on /usr/bin:/bin")
+    expected = _digests_of_build(PATTERNS[name], tmp_path / "catalog")
+    result = subprocess.run(
+        [python, "-I", "build.py", str(tmp_path / "export")],
+        cwd=exported[name],
+        env={**os.environ, "PATH": path, "CATALOG_CACHE_DIR": str(tmp_path / "pip-cache")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _digests(tmp_path / "export") == expected
+
+
+@pytest.fixture(scope="module")
+def bare_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh environment without the catalog: only what requirements.txt files install."""
+    if not UV.is_file():
+        pytest.skip(f"{UV} is missing (created by ./shared/bin/catalog)")
+    venv = tmp_path_factory.mktemp("bare") / "venv"
+    subprocess.run(
+        [str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)],
+        check=True,
+        capture_output=True,
+    )
+    return venv / "bin" / "python"
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_exported_pulumi_program_runs_under_mocks_without_the_catalog(
+    name: str, exported: dict[str, Path], bare_python: Path, tmp_path: Path
+) -> None:
+    program = shutil.copytree(exported[name], tmp_path / name) / "pulumi"
+    installed = subprocess.run(
+        [
+            *(str(UV), "pip", "install", "--quiet", "--reinstall-package", "catalog-vendored"),
+            *("--python", str(bare_python), "-r", "requirements.txt"),
+        ],
+        cwd=program,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+    runner = tmp_path / "runner.py"
+    runner.write_text(RUNNER)
+    result = subprocess.run(
+        [str(bare_python), "-I", str(runner), str(GRAPH_MODULE), str(program)],
+        cwd=tmp_path,
+        env=_uv_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    for path in [*seen["sys_path"], *seen["modules"].values()]:
+        assert not Path(path).resolve().is_relative_to(REPO_ROOT), path
+    for module in seen["modules"].values():
+        assert "site-packages" in Path(module).parts
+    original = run_program(PATTERNS[name].pulumi_dir)
+    assert seen["resources"] == sorted([r.type, r.name] for r in original.resources)
+    assert seen["outputs"] == sorted(original.outputs)
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_exported_folder_passes_review_and_its_readme_commands_resolve(
+    name: str, exported: dict[str, Path]
+) -> None:
+    from catalog.review.runner import review
+
+    dest = exported[name]
+    report = review([str(dest)], checkov=False, jobs=1)
+    errors = [f for f in report.findings if f.severity == "error"]
+    assert errors == []
+    readme = dest / "README.md"
+    text = readme.read_text()
+    assert command_problems(readme, text, None) == []
+    assert "shared/bin/catalog" not in text
+    metadata = json.loads((dest / "example-pattern.json").read_text())
+    for variant in metadata["variants"].values():
+        for command in variant["deploy"] + variant["cleanup"]:
+            assert f"patterns/{name}" not in command
+            assert not command.startswith("catalog ")
+
+
+# ---------------------------------------------------------------- bad input, replacement
+def test_export_again_replaces_the_earlier_export(tmp_path: Path) -> None:
+    pattern = PATTERNS[sorted(PATTERNS)[0]]
+    dest = tmp_path / "out"
+    export.export_pattern(pattern, dest)
+    (dest / "stale.txt").write_text("from an earlier export")
+    first = _files(dest)
+    export.export_pattern(pattern, dest)
+    assert not (dest / "stale.txt").exists()
+    assert _files(dest) == [f for f in first if f != "stale.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temp sibling left
+
+
+def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "catalog.cli", "export", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("unknown-pattern", "unknown pattern"),
+        ("non-export-folder", "is not an earlier export"),
+        ("parent-is-a-file", "is not an existing folder"),
+        ("unwritable", "cannot write"),
+        ("inside-patterns", "inside the catalog's patterns/"),
+    ],
+)
+def test_bad_input_one_line_on_stderr_exit_2_nothing_written(
+    case: str, message: str, tmp_path: Path
+) -> None:
+    name = sorted(PATTERNS)[0]
+    dest = tmp_path / "out"
+    if case == "non-export-folder":
+        dest.mkdir()
+        (dest / "mine.txt").write_text("keep me")
+    elif case == "parent-is-a-file":
+        (tmp_path / "file").write_text("")
+        dest = tmp_path / "file" / "out"
+    elif case == "unwritable":
+        if not Path("/proc/self").is_dir():
+            pytest.skip("needs /proc (a folder even root cannot write to)")
+        dest = Path("/proc") / f"catalog-export-{os.getpid()}"
+    elif case == "inside-patterns":
+        dest = REPO_ROOT / "patterns" / f"exported-{os.getpid()}"
+    before = _files(tmp_path)
+    result = _cli("no-such-pattern" if case == "unknown-pattern" else name, str(dest))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert _files(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        {Path(b).parts[0] for b in before} | ({"out"} if case == "non-export-folder" else set())
+    )
+    assert not (REPO_ROOT / "patterns" / f"exported-{os.getpid()}").exists()
+
+
+def test_module_outside_the_catalog_is_refused_and_nothing_written(tmp_path: Path) -> None:
+    pattern = PATTERNS[sorted(PATTERNS)[0]]
+    copy = shutil.copytree(pattern.root, tmp_path / "src-copy" / pattern.name)
+    (copy / "terraform" / "extra.tf").write_text(
+        'module "elsewhere" {\n  source = "../../somewhere/else"\n}\n'
+    )
+    with pytest.raises(export.ExportError, match="neither in the pattern nor a catalog module"):
+        export.export_pattern(Pattern(copy), tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src-copy"]
+
+
+# ---------------------------------------------------------------- the real cycle
+@pytest.mark.deploy
+def test_exported_pattern_terraform_cycle_on_the_embedded_aws(
+    exported: dict[str, Path], tmp_path: Path
+) -> None:
+    """init, validate, apply, drift plan, every scenario, destroy: from the exported files."""
+    require_terraform()
+    name = "stepfunctions-saga" if "stepfunctions-saga" in exported else sorted(exported)[0]
+    copy = shutil.copytree(exported[name], tmp_path / name)
+    built = subprocess.run(
+        [sys.executable, "-I", "build.py"],
+        cwd=copy,
+        env=_uv_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    zips = _digests(copy / "build")
+    pattern = Pattern(copy)
+    with LocalAws() as aws:
+        # The runner copies the exported folder to its workspace and adds only its provider
+        # override (and the offline-provider adaptations it names); the modules are the vendored ones.
+        deployment = deploy(pattern, aws)
+        try:
+            workspace = deployment.workspace
+            assert workspace is not None
+            workspace.run("validate", "validate", "-no-color")
+            assert workspace.plan_has_changes() is False
+            results = run_scenarios(deployment, pattern.scenarios.values())
+            assert {r.scenario for r in results} == set(pattern.scenarios)
+        finally:
+            destroy(deployment)
+        assert not any(aws.inventory().values())
+    assert _digests(copy / "build") == zips  # the deployed zips are build.py's, unchanged
