@@ -220,8 +220,9 @@ def vendor_pulumi(program_dir: Path) -> None:
     (vendor / "catalog" / "__init__.py").write_text(
         '"""The part of the catalog tooling a standalone pattern needs: packaging."""\n'
     )
-    _check_standalone(Path(packaging.__file__), set())
-    shutil.copy2(packaging.__file__, vendor / "catalog" / "packaging.py")
+    for module in _catalog_closure(Path(packaging.__file__)):
+        _check_standalone(module, set())
+        shutil.copy2(module, vendor / "catalog" / module.name)
     packages = ["catalog"]
     imported: set[str] = set()
     if program_dir.is_dir():
@@ -243,13 +244,19 @@ def vendor_pulumi(program_dir: Path) -> None:
     for path in sorted(program_dir.glob("*.py")):
         path.write_text(without_sys_path_edits(path.read_text(), path))
     requirements = program_dir / "requirements.txt"
-    kept = [
-        line.strip()
-        for line in (requirements.read_text().splitlines() if requirements.is_file() else [])
-        if line.strip()
-        and not line.strip().startswith(("#", ".", "/", "-e", "--editable", "file:"))
-    ]
+    lines = requirements.read_text().splitlines() if requirements.is_file() else []
+    kept = [line.strip() for line in lines if line.strip() and not _local_requirement(line)]
     requirements.write_text(PULUMI_REQUIREMENTS + "\n".join([*kept, "./vendor"]) + "\n")
+
+
+def _local_requirement(line: str) -> bool:
+    """A comment or a requirement on a local path (the catalog's packages in the repository):
+    the vendored package replaces it."""
+    line = line.split(" #")[0].strip()
+    if line.startswith(("#", ".", "/", "-e", "--editable", "file:")):
+        return True
+    _, at, location = line.partition("@")
+    return bool(at) and location.strip().startswith(("file:", ".", "/"))
 
 
 def _absolute_imports(text: str, path: Path) -> set[str]:
@@ -264,6 +271,27 @@ def _absolute_imports(text: str, path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
     return names
+
+
+def _catalog_closure(start: Path) -> list[Path]:
+    """`start` and the catalog modules it imports relatively (`from . import x`), transitively."""
+    found, queue = [start], [start]
+    while queue:
+        tree = ast.parse(queue.pop().read_text())
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or node.level == 0:
+                continue
+            if node.level > 1:
+                raise ExportError(f"{start.name}: imports from outside catalog/ ({node.module})")
+            names = [node.module] if node.module else [a.name for a in node.names]
+            for name in names:
+                module = start.parent / f"{name.split('.')[0]}.py"
+                if not module.is_file():
+                    raise ExportError(f"{start.name} imports catalog.{name}: not a module file")
+                if module not in found:
+                    found.append(module)
+                    queue.append(module)
+    return found
 
 
 def _check_standalone(path: Path, allowed: set[str]) -> None:
@@ -639,23 +667,29 @@ The same code as the catalog's `catalog build` (vendored: pulumi/vendor/catalog/
 the zips are byte-identical. Needs Python 3.11+ and pip, or uv on PATH.
 """
 
+import importlib
 import importlib.util
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PACKAGING = HERE / "pulumi" / "vendor" / "catalog" / "packaging.py"
+VENDORED = HERE / "pulumi" / "vendor" / "catalog"
 
 
 def main(argv: list[str]) -> int:
-    spec = importlib.util.spec_from_file_location("catalog_packaging", PACKAGING)
-    if spec is None or spec.loader is None:
-        print(f"build.py: {PACKAGING} is missing", file=sys.stderr)
+    if not (VENDORED / "packaging.py").is_file():
+        print(f"build.py: {VENDORED / 'packaging.py'} is missing", file=sys.stderr)
         return 2
     sys.dont_write_bytecode = True  # leave no __pycache__ in the folder
-    packaging = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = packaging  # dataclasses look their module up by name
-    spec.loader.exec_module(packaging)
+    # The vendored package itself, whatever else is installed; nothing is added to sys.path.
+    spec = importlib.util.spec_from_file_location(
+        "catalog", VENDORED / "__init__.py", submodule_search_locations=[str(VENDORED)]
+    )
+    assert spec is not None and spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["catalog"] = package
+    spec.loader.exec_module(package)
+    packaging = importlib.import_module("catalog.packaging")
     try:
         zips = packaging.build_pattern(HERE, Path(argv[0]) if argv else None)
     except packaging.PackagingError as exc:

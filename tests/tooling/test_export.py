@@ -361,3 +361,34 @@ def test_exported_pattern_terraform_cycle_on_the_embedded_aws(
             destroy(deployment)
         assert not any(aws.inventory().values())
     assert _digests(copy / "build") == zips  # the deployed zips are build.py's, unchanged
+
+
+def test_local_catalog_requirements_become_the_vendored_package(tmp_path: Path) -> None:
+    program = tmp_path / "pulumi"
+    program.mkdir()
+    (program / "__main__.py").write_text(
+        "from catalog.packaging import build_pattern\nfrom catalog_pulumi import Table\n"
+    )
+    (program / "requirements.txt").write_text(
+        "# repository-relative catalog packages\npulumi==3.272.0\n-e ../../..\n"
+        "catalog-pulumi @ file:../../../pulumi\n../../../shared\npulumi-aws==7.51.1\n"
+    )
+    export.vendor_pulumi(program)
+    lines = [
+        line
+        for line in (program / "requirements.txt").read_text().splitlines()
+        if not line.startswith("#")
+    ]
+    assert lines == ["pulumi==3.272.0", "pulumi-aws==7.51.1", "./vendor"]
+    vendored = {
+        p.relative_to(program / "vendor").as_posix() for p in (program / "vendor").rglob("*.py")
+    }
+    assert {"catalog/packaging.py", "catalog_pulumi/__init__.py"} <= vendored
+
+
+def test_a_program_importing_catalog_tooling_is_refused(tmp_path: Path) -> None:
+    program = tmp_path / "pulumi"
+    program.mkdir()
+    (program / "__main__.py").write_text("from catalog.deploy import deploy\n")
+    with pytest.raises(export.ExportError, match=r"imports catalog\.deploy"):
+        export.vendor_pulumi(program)
