@@ -233,6 +233,42 @@ def test_exported_pulumi_program_runs_under_mocks_without_the_catalog(
 
 
 @pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_exported_tests_pass_with_only_their_requirements(
+    name: str, exported: dict[str, Path], bare_python: Path, tmp_path: Path
+) -> None:
+    """The tests the export kept run in an environment without the catalog."""
+    copy = shutil.copytree(exported[name], tmp_path / name)
+    if not (copy / "tests").is_dir():
+        pytest.skip(f"{name}: no test stands alone (each needs the catalog's fixtures or imports)")
+    installed = subprocess.run(
+        [
+            str(UV),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(bare_python),
+            "-r",
+            "requirements.txt",
+        ],
+        cwd=copy / "tests",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+    result = subprocess.run(
+        [str(bare_python), "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert " passed" in result.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
 def test_exported_folder_passes_review_and_its_readme_commands_resolve(
     name: str, exported: dict[str, Path]
 ) -> None:
