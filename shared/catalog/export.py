@@ -553,7 +553,7 @@ def rewrite_readme(text: str, pattern: Pattern, local_tests: bool) -> str:
             if commands:
                 out += [*commands, line]
             else:
-                out.pop()  # the opening fence of a block with nothing left to run
+                out[-1] = CATALOG_ONLY_NOTE  # instead of a block with nothing left to run
             block = None
             continue
         if not _catalog_command(line):
@@ -561,6 +561,12 @@ def rewrite_readme(text: str, pattern: Pattern, local_tests: bool) -> str:
     title = next((i for i, line in enumerate(out) if line.startswith("# ")), -1)
     out[title + 1 : title + 1] = ["", *_export_note(pattern.name, local_tests)]
     return "\n".join(out) + "\n"
+
+
+CATALOG_ONLY_NOTE = (
+    "> In the catalog, `catalog run` and `catalog cycle` run this on its embedded local AWS; that"
+    " tooling is not part of this export."
+)
 
 
 def _export_note(name: str, local_tests: bool) -> list[str]:
