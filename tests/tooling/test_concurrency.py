@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,17 @@ def test_two_parallel_cycles_of_one_pattern_both_pass(tmp_path: Path) -> None:
     assert list(scratch.iterdir()) == []
     build = FIXTURE / "build"
     assert [p.name for p in build.iterdir() if p.suffix == ".tmp" or p.name == LOCK_FILE] == []
+
+
+def test_terraform_tmpdir_stays_short_enough_for_plugin_sockets(tmp_path: Path) -> None:
+    """A deep workspace (a long TMPDIR) must not make the provider's socket path unbindable."""
+    from catalog.engines.terraform import _private_tmpdir
+
+    shallow = _private_tmpdir(Path("/tmp") / "catalog-tf-x")
+    deep = _private_tmpdir(tmp_path / ("d" * 80) / "catalog-tf-transactional-outbox-abcdefgh")
+    try:
+        assert shallow == Path("/tmp/catalog-tf-x/.tmp")
+        assert deep.parent == Path("/tmp") and len(f"{deep}/plugin1234567890") < 108
+    finally:
+        shutil.rmtree(shallow.parent, ignore_errors=True)
+        shutil.rmtree(deep, ignore_errors=True)

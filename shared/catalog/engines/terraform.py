@@ -165,8 +165,7 @@ class TerraformWorkspace:
         if interrupts.aborted():
             raise TerraformError(f"terraform {args[0]} not started: a second signal aborted it")
         started = time.perf_counter()
-        private_tmp = self.base / ".tmp"
-        private_tmp.mkdir(parents=True, exist_ok=True)
+        private_tmp = _private_tmpdir(self.base)
         env = {**self._env(), "TMPDIR": str(private_tmp)}
         try:
             result = interrupts.run(
@@ -261,6 +260,20 @@ class TerraformWorkspace:
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+
+# A Unix socket path holds at most 107 bytes; go-plugin adds "/plugin" and ten digits.
+_SOCKET_DIR_MAX = 90
+
+
+def _private_tmpdir(base: Path) -> Path:
+    """TMPDIR for one terraform command: inside the workspace, or (a deep workspace, where the
+    provider's socket path would be too long to bind) a short folder of its own in /tmp."""
+    inside = base / ".tmp"
+    if len(str(inside)) <= _SOCKET_DIR_MAX or not Path("/tmp").is_dir():
+        inside.mkdir(parents=True, exist_ok=True)
+        return inside
+    return Path(tempfile.mkdtemp(prefix="catalog-tfsock-", dir="/tmp"))
 
 
 def plugin_dir_problem() -> str | None:
