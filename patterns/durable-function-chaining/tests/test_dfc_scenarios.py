@@ -33,15 +33,30 @@ def deployment(chain: Chain, dfc_deployment: Any) -> Any:
     return dfc_deployment
 
 
+# The compensations each scenario must run, in this order (reverse of the steps they undo).
+COMPENSATIONS = {
+    "success": [],
+    "transient-failures": [],
+    "invalid-input": [],
+    "out-of-stock": ["compensate-cancel-order"],
+    "payment-declined": ["compensate-release-inventory", "compensate-cancel-order"],
+}
+
+
+def test_every_scenario_has_its_compensations_listed() -> None:
+    assert set(COMPENSATIONS) == set(PATTERN.scenarios)
+
+
 @pytest.mark.parametrize("name", sorted(PATTERN.scenarios))
 def test_scenario_meets_its_expectation(name: str, deployment: Any, chain: Chain) -> None:
     scenario = PATTERN.scenarios[name]
     result = run_scenario(deployment, scenario)
     assert expectation_problems(scenario, result) == []
     assert invariant_problems(chain.snapshot(), SEEDED) == []
-    # The report lists operations with attempts; compensations are marked as such.
+    # The report lists operations with attempts; compensations are marked as such, in order.
     assert all(s.attempts >= 1 for s in result.steps)
-    assert result.compensations == names(result, "compensation")
+    assert names(result, "compensation") == COMPENSATIONS[name]
+    assert result.compensations == COMPENSATIONS[name]
 
 
 def test_success_runs_the_chain_in_order_on_a_virtual_clock(deployment: Any, chain: Chain) -> None:
