@@ -7,14 +7,16 @@ destroy -> the inventory of every service is empty -> apply again works (and is 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pytest
 
-from catalog.deploy import cycle
+from catalog.deploy import CycleError, cycle
 from catalog.engines import pulumi_cli
 from catalog.localaws import LocalAws
-from catalog.patterns import Pattern
-from catalog.testing import require_terraform
+from catalog.patterns import Pattern, discover, load
+from catalog.resources import from_hcl
+from catalog.testing import copy_repo_parts, require_terraform
 
 
 class NotExercisedLocally(UserWarning):
@@ -45,3 +47,26 @@ def test_pulumi_up_destroy_cycle(pattern: Pattern) -> None:
     with LocalAws() as aws:
         assert pulumi_cli.cycle(pattern, print, aws=aws) == 0
         assert not any(aws.inventory().values())
+
+
+@pytest.mark.deploy
+def test_cycle_fails_when_a_resource_survives_destroy(tmp_path: Path) -> None:
+    """A deliberately broken copy of the smallest pattern: one more log group, kept on destroy.
+    The cycle must fail and name it (the leftover inventory is what proves claim 6)."""
+    require_terraform()
+    smallest = min(discover(), key=lambda p: len(from_hcl(p.terraform_dir)))
+    copy = copy_repo_parts(smallest, tmp_path)
+    kept = f"/catalog/planted/{smallest.name}-kept"
+    (copy / "terraform" / "planted.tf").write_text(
+        'resource "aws_cloudwatch_log_group" "kept" {\n'
+        f'  name              = "{kept}"\n'
+        "  retention_in_days = 14\n"
+        "  skip_destroy      = true\n"
+        "}\n"
+    )
+    with (
+        LocalAws() as aws,
+        pytest.raises(CycleError, match="resources left after destroy") as failure,
+    ):
+        cycle(load(str(copy)), aws)
+    assert kept in str(failure.value)
