@@ -536,7 +536,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="catalog",
         description="AWS serverless patterns, proven end to end.",
         epilog="exit codes: "
-        + "; ".join(f"{code} {text.split(':')[0]}" for code, text in EXIT_CODES.items()),
+        + "; ".join(
+            f"{code} {text.split(':')[0].split(' (')[0]}" for code, text in EXIT_CODES.items()
+        )
+        + " (README: Exit codes)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
