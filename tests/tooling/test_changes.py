@@ -69,8 +69,8 @@ def test_cli_prints_a_json_list_and_rejects_a_bad_ref(capsys: pytest.CaptureFixt
     assert cli.main(["changed", "--base", "HEAD", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) in ([], [p.name for p in cli_patterns()])
     assert cli.main(["changed", "--base", "no-such-ref-anywhere"]) == 2
-    out = capsys.readouterr().out
-    assert "no-such-ref-anywhere" in out and "Traceback" not in out
+    err = capsys.readouterr().err  # errors are one line on stderr (README, Exit codes)
+    assert "no-such-ref-anywhere" in err and "Traceback" not in err
 
 
 def cli_patterns() -> list[Path]:
