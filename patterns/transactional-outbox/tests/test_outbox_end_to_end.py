@@ -17,6 +17,7 @@ import json
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from transactional_outbox import orders as order_ids
 from catalog.deploy import expectation_problems, run_scenario
 from catalog.drivers.http_api import HttpApiRun
 from catalog.patterns import load
+from catalog.testing import FaultCoverage, FaultRuns, fault_runs
 
 SCENARIOS = load("transactional-outbox").scenarios
 
@@ -36,8 +38,19 @@ def run(outbox_stack: Any) -> HttpApiRun:
     return HttpApiRun(outbox_stack.context())
 
 
-def _effects(snapshot: Snapshot, event_id: str) -> int:
-    return int(event_id in snapshot.ledger_events)
+def _applications(before: Snapshot, after: Snapshot, order: dict[str, Any]) -> int:
+    """How many times the order's event was applied between the snapshots: its customer's
+    order_count grew by that much (an ADD: a second application counts twice), provided this is
+    the customer's only new order."""
+    customer = after.orders[order["order_id"]]["customer_id"]
+    new = [
+        o
+        for o, row in after.orders.items()
+        if row["customer_id"] == customer and o not in before.orders
+    ]
+    assert new == [order["order_id"]], f"{customer}: new orders {new}, cannot attribute the count"
+    counted = int(after.customers.get(customer, {}).get("order_count", 0))
+    return counted - int(before.customers.get(customer, {}).get("order_count", 0))
 
 
 # ---------------------------------------------------------------- every scenario
@@ -58,6 +71,7 @@ def test_every_scenario_is_checked() -> None:
 def test_scenario(name: str, outbox_stack: Any, run: HttpApiRun) -> None:
     scenario = SCENARIOS[name]
     counts_before = run.table_counts()
+    before = Snapshot.read(run)
     result = run_scenario(outbox_stack, scenario)
     assert expectation_problems(scenario, result) == [], result.details
     http = result.details["http"]
@@ -70,7 +84,7 @@ def test_scenario(name: str, outbox_stack: Any, run: HttpApiRun) -> None:
         (order,) = created
         assert snapshot.orders[order["order_id"]]["event_id"] == order["event_id"]
         assert snapshot.outbox[order["event_id"]]["status"] == "PUBLISHED"
-        assert _effects(snapshot, order["event_id"]) == 1
+        assert _applications(before, snapshot, order) == 1
         assert counts["orders"] == counts_before["orders"] + 1
         assert [s.name for s in result.steps] == ["api", "relay", "bus", "consumer"]
         # One event on the bus: the relay never published it twice.
@@ -88,7 +102,7 @@ def test_scenario(name: str, outbox_stack: Any, run: HttpApiRun) -> None:
         assert http[0]["body"]["order_id"] == http[1]["body"]["order_id"]
         assert http[1]["headers"].get("Idempotent-Replayed") == "true"
         assert counts["orders"] == counts_before["orders"] + 1
-        assert _effects(snapshot, http[0]["body"]["event_id"]) == 1
+        assert _applications(before, snapshot, http[0]["body"]) == 1
         assert steps["bus"].attempts == 1
     if name == "invalid-body":
         assert http[0]["status"] == 400
@@ -107,7 +121,7 @@ def test_scenario(name: str, outbox_stack: Any, run: HttpApiRun) -> None:
         order = http[0]["body"]
         assert snapshot.orders[order["order_id"]]["items"][0]["quantity"] == 1  # the first body
         assert counts["orders"] == counts_before["orders"] + 1
-        assert _effects(snapshot, order["event_id"]) == 1
+        assert _applications(before, snapshot, order) == 1
     if name == "poison-record":
         assert not steps["relay"].ok
         messages = result.details["failure_queues"]["relay_failures"]["messages"]
@@ -147,6 +161,7 @@ def test_post_to_effect(run: HttpApiRun) -> None:
         "customer_id": new_key("cust"),
         "items": [{"sku": "BOX-1", "quantity": 3, "unit_price": "2.50"}],
     }
+    before = Snapshot.read(run)
     exchange = post(run, body, key=new_key("e2e"))
     assert exchange.status == 201, exchange.body
     order = exchange.body
@@ -157,6 +172,7 @@ def test_post_to_effect(run: HttpApiRun) -> None:
     run.settle()
     after = Snapshot.read(run)
     assert after.outbox[order["event_id"]]["status"] == "PUBLISHED"
+    assert _applications(before, after, order) == 1
     entry = after.ledger_events[order["event_id"]]
     assert entry["order_id"] == order["order_id"]
     assert after.customers[body["customer_id"]]["order_count"] == 1
@@ -205,9 +221,11 @@ def _collide(run: HttpApiRun, event_id: str, order_id: str) -> None:
 
 # ---------------------------------------------------------------- invariants under faults
 
-RUNS = 200
-SEED = 20251123
+# Reproduce: CATALOG_FAULT_SEED=<seed> CATALOG_FAULT_RUNS=<n> (the failure message prints both).
+DEFAULT_SEED = 20251123
+DEFAULT_RUNS = 200
 FUNCTIONS = ("create-order", "relay", "consumer")
+ACTIONS = {"new": 45, "duplicate": 20, "conflict": 10, "no-key": 10, "collision": 8, "poison": 7}
 
 
 class FaultPlan:
@@ -232,81 +250,112 @@ class FaultPlan:
         return None
 
 
-def test_invariants_under_random_faults(outbox_stack: Any, run: HttpApiRun) -> None:
-    rng = random.Random(SEED)
+@dataclass
+class RandomRuns:
+    """What the random runs committed and rejected, to check once they are all done."""
+
+    committed: dict[str, tuple[dict[str, Any], str]] = field(
+        default_factory=dict
+    )  # key -> (body, order_id)
+    rejected_orders: set[str] = field(default_factory=set)
+    poison_ids: set[str] = field(default_factory=set)
+
+
+def one_random_run(
+    run: HttpApiRun, rng: random.Random, state: RandomRuns, prefix: str, index: int
+) -> str:
+    (action,) = rng.choices(list(ACTIONS), list(ACTIONS.values()))
+    if action in ("duplicate", "conflict") and not state.committed:
+        action = "new"
+    customer = f"{prefix}-c{rng.randint(1, 12)}"  # this test's own customers and keys
+    if action in ("new", "poison"):
+        if action == "poison":
+            poison = f"{prefix}-poison-{index}"
+            state.poison_ids.add(poison)
+            _poison(run, poison)
+        key = f"{prefix}-{index}"
+        body = order_body(rng, customer)
+        exchange = post(run, body, key=key, attempts=6)
+        assert exchange.status == 201, (action, exchange.body)
+        state.committed[key] = (body, exchange.body["order_id"])
+    elif action == "duplicate":
+        key = rng.choice(sorted(state.committed))
+        body, order_id = state.committed[key]
+        exchange = post(run, body, key=key, attempts=6)
+        assert exchange.status == 201, (action, exchange.body)
+        assert exchange.body["order_id"] == order_id
+    elif action == "conflict":
+        key = rng.choice(sorted(state.committed))
+        body, order_id = state.committed[key]
+        other = {**body, "items": [{**body["items"][0], "quantity": 99}]}
+        exchange = post(run, other, key=key, attempts=6)
+        assert exchange.status == 422, (action, exchange.body)
+    elif action == "no-key":
+        # A POST without a key is not safe to retry: the client does not.
+        exchange = post(run, order_body(rng, customer), key=None, attempts=1)
+        assert exchange.status in (201, 500)
+    else:  # collision: the transaction is cancelled and rolled back
+        key = f"{prefix}-{index}-collide"
+        order_id = order_ids.order_id_for(key)
+        _collide(run, order_ids.event_id_for(order_id), order_id)
+        exchange = post(run, order_body(rng, customer), key=key, attempts=3)
+        assert exchange.status == 500
+        state.rejected_orders.add(order_id)
+    run.settle()
+    return action
+
+
+def random_runs(
+    outbox_stack: Any, run: HttpApiRun, runs: FaultRuns
+) -> tuple[FaultCoverage, RandomRuns]:
+    """Run after run, the invariants over every row are checked before the next starts."""
     aws = outbox_stack.aws
-    names = run.function_names
-    committed: dict[str, tuple[dict[str, Any], str]] = {}  # key -> (body, order_id)
-    rejected_orders: set[str] = set()
-    poison_ids: set[str] = set()
-    injected = 0
-    started = time.perf_counter()
+    coverage = FaultCoverage("transactional-outbox", list(FUNCTIONS), {})
+    state, prefix = RandomRuns(), new_key("fi")
     try:
-        for index in range(RUNS):
-            plan = FaultPlan(rng, names)
+        for index in range(runs.runs):
+            rng = runs.rng(index)
+            plan = FaultPlan(rng, run.function_names)
             aws.faults.set_policy(plan)
-            action = rng.choices(
-                ["new", "duplicate", "conflict", "no-key", "collision", "poison"],
-                weights=[45, 20, 10, 10, 8, 7],
-            )[0]
-            if action in ("duplicate", "conflict") and not committed:
-                action = "new"
-            customer = f"fi-{rng.randint(1, 12)}"
-            if action == "new" or action == "poison":
-                if action == "poison":
-                    poison = f"fi-poison-{index}"
-                    poison_ids.add(poison)
-                    _poison(run, poison)
-                key = f"fi-{SEED}-{index}"
-                body = order_body(rng, customer)
-                exchange = post(run, body, key=key, attempts=6)
-                assert exchange.status == 201, (index, action, plan.injected, exchange.body)
-                committed[key] = (body, exchange.body["order_id"])
-            elif action == "duplicate":
-                key = rng.choice(sorted(committed))
-                body, order_id = committed[key]
-                exchange = post(run, body, key=key, attempts=6)
-                assert exchange.status == 201, (index, action, exchange.body)
-                assert exchange.body["order_id"] == order_id
-            elif action == "conflict":
-                key = rng.choice(sorted(committed))
-                body, order_id = committed[key]
-                other = {**body, "items": [{**body["items"][0], "quantity": 99}]}
-                exchange = post(run, other, key=key, attempts=6)
-                assert exchange.status == 422, (index, action, exchange.body)
-            elif action == "no-key":
-                # A POST without a key is not safe to retry: the client does not.
-                exchange = post(run, order_body(rng, customer), key=None, attempts=1)
-                assert exchange.status in (201, 500)
-            else:  # collision: the transaction is cancelled and rolled back
-                key = f"fi-{SEED}-{index}-collide"
-                order_id = order_ids.order_id_for(key)
-                _collide(run, order_ids.event_id_for(order_id), order_id)
-                exchange = post(run, order_body(rng, customer), key=key, attempts=3)
-                assert exchange.status == 500
-                rejected_orders.add(order_id)
-            run.settle()
+            seen, started = len(aws.invocations), time.perf_counter()
+            action = one_random_run(run, rng, state, prefix, index)
             aws.faults.set_policy(None)
-            injected += len(plan.injected)
-            if index % 50 == 49:
-                assert invariant_problems(Snapshot.read(run)) == [], index
+            ran = time.perf_counter()
+            problems = invariant_problems(Snapshot.read(run))
+            coverage.record(
+                {run.short_name(i.function_name) for i in aws.invocations[seen:]},
+                {run.short_name(function) for function, _ in plan.injected},
+                (ran - started, time.perf_counter() - ran),
+            )
+            assert not problems, (
+                f"run {index} ({runs.replay(index)}): {action}, {plan.injected}\n"
+                + "\n".join(problems)
+            )
     finally:
         aws.faults.set_policy(None)
-    elapsed = time.perf_counter() - started
+    return coverage, state
+
+
+def test_invariants_under_random_faults(outbox_stack: Any, run: HttpApiRun) -> None:
+    runs = fault_runs(DEFAULT_SEED, DEFAULT_RUNS)
+    coverage, state = random_runs(outbox_stack, run, runs)
+    print(coverage.report(runs.seed))
 
     snapshot = Snapshot.read(run)
-    assert invariant_problems(snapshot) == []
-    for key, (_, order_id) in committed.items():
+    for key, (_, order_id) in state.committed.items():
         assert snapshot.orders[order_id]["idempotency_key"] == key
-    assert not rejected_orders & set(snapshot.orders)
-    assert not poison_ids & set(snapshot.ledger_events)
+    assert not state.rejected_orders & set(snapshot.orders)
+    assert not state.poison_ids & set(snapshot.ledger_events)
     # Every poison record is parked (its position starts a relay-failures message); DLQ empty.
     parked = run.peek(run.outputs["queue_urls"]["relay_failures"], limit=1000)
     starts = {_first_key(run, m["DDBStreamBatchInfo"]): m["DDBStreamBatchInfo"] for m in parked}
-    assert poison_ids <= set(starts), {k: v for k, v in starts.items() if k not in poison_ids}
+    assert state.poison_ids <= set(starts), {
+        k: v for k, v in starts.items() if k not in state.poison_ids
+    }
     assert run.queue_depths()["dlq"] == 0
-    assert injected >= RUNS // 2  # the faults did happen
-    print(f"{RUNS} runs, {injected} faults injected, {elapsed:.1f}s")
+    if runs.runs >= 100:  # a replay of a few runs proves nothing about the spread
+        assert coverage.below(0.2) == [], coverage.table(runs.seed)
+        assert all(coverage.failed[f] for f in FUNCTIONS), coverage.table(runs.seed)
 
 
 def _poison(run: HttpApiRun, event_id: str) -> None:
@@ -361,12 +410,15 @@ def test_concurrent_posts_with_duplicate_keys(run: HttpApiRun) -> None:
     snapshot = Snapshot.read(run)
     mine = [o for o in snapshot.orders.values() if o["customer_id"] == customer]
     assert len(mine) == 25
-    assert sum(_effects(snapshot, o["event_id"]) for o in mine) == 25
+    # A fresh customer: its ADD counter is the number of applications, one per event.
+    assert all(o["event_id"] in snapshot.ledger_events for o in mine)
     assert snapshot.customers[customer]["order_count"] == 25
     assert invariant_problems(snapshot) == []
 
 
 def test_result_is_json_serialisable(outbox_stack: Any) -> None:
     result = run_scenario(outbox_stack, SCENARIOS["duplicate-request"])
-    json.dumps(result.details)
-    json.dumps(result.tables)
+    # What `catalog run --format json` writes must read back as the same values.
+    assert result.details["http"] and result.tables
+    assert json.loads(json.dumps(result.details)) == result.details
+    assert json.loads(json.dumps(result.tables)) == result.tables
