@@ -22,12 +22,19 @@ from typing import TYPE_CHECKING, Any
 
 from .. import interrupts
 from ..patterns import REPO_ROOT, Pattern
+from . import terraform_init
+from .terraform_log import TerraformLog
 from .terraform_progress import TerraformProgress
 
 if TYPE_CHECKING:
     from ..localaws import LocalAws
 
 PLUGIN_DIR_ENV = "CATALOG_TF_PLUGIN_DIR"
+PARALLELISM_ENV = "CATALOG_TF_PARALLELISM"
+# Without a mirror, providers are downloaded once into this cache and linked into each workspace.
+PLUGIN_CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "catalog-terraform-plugins"
+)
 OVERRIDE_FILE = "catalog_local_override.tf"
 # Every service a catalog pattern may touch; the provider must never reach real AWS from a test.
 LOCAL_ENDPOINT_SERVICES = (
@@ -86,6 +93,10 @@ class TerraformWorkspace:
     echo: Callable[[str], None] | None = None
     region: str | None = None  # real AWS: the region boto3 resolved (env vars or profile)
     timings: dict[str, float] = field(default_factory=dict)
+    # Per phase, Terraform's own time from its machine-readable log (see terraform_log).
+    terraform_timings: dict[str, float] = field(default_factory=dict)
+    # Per phase and resource address, the provider's time for that resource.
+    resource_timings: dict[str, dict[str, float]] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     _temp: Path | None = None
 
@@ -121,9 +132,7 @@ class TerraformWorkspace:
             dirs_exist_ok=True,
         )
         if self.aws is not None:
-            (self.root / OVERRIDE_FILE).write_text(
-                local_override(self.aws.endpoint_url, self.aws.region)
-            )
+            (self.root / OVERRIDE_FILE).write_text(local_override(self.aws.region))
             self.changes = adapt_for_local_provider(self.base)
             if self.changes and self.echo:
                 self.echo(
@@ -143,7 +152,16 @@ class TerraformWorkspace:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
+        if os.environ.get(PLUGIN_DIR_ENV) is None:
+            PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
+            env.setdefault("TF_PLUGIN_CACHE_DIR", str(PLUGIN_CACHE))
         if self.aws is not None:
+            # The endpoint reaches the provider as AWS_ENDPOINT_URL (every service), not as an
+            # `endpoints` block: validating that block costs the provider about 4 s per command.
+            for key in [k for k in env if k.startswith("AWS_ENDPOINT_URL_")]:
+                del env[key]
+            env.pop("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", None)
+            env["AWS_CONFIG_FILE"] = os.devnull  # no profile can redirect a service elsewhere
             env.update(self.aws.env())
         elif self.region:
             env.update({"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region})
@@ -180,15 +198,39 @@ class TerraformWorkspace:
         finally:
             shutil.rmtree(private_tmp, ignore_errors=True)
             self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - started
+        log = TerraformLog.parse(result.stdout) if "-json" in args else None
+        if log is not None:
+            self._record(phase, log)
         if result.returncode not in ok_codes:
+            errors = "\n".join(log.errors()) if log is not None else ""
             raise TerraformError(
                 f"terraform {args[0]} failed for {self.pattern.name} (exit {result.returncode}): "
-                + error_summary(result.stderr or result.stdout)
+                + error_summary(errors or result.stderr or result.stdout)
             )
         return result
 
+    def _record(self, phase: str, log: TerraformLog) -> None:
+        own = log.own_seconds()
+        if own is not None:
+            self.terraform_timings[phase] = self.terraform_timings.get(phase, 0.0) + own
+        if resources := log.resource_seconds():
+            self.resource_timings.setdefault(phase, {}).update(resources)
+
     def init(self) -> None:
-        self.run("init", "init", "-no-color", "-input=false", *plugin_dir_args())
+        """`terraform init`, or the result of an identical init earlier in this process."""
+        args = ["init", "-json", "-no-color", "-input=false", *plugin_dir_args()]
+        plugin_dir = os.environ.get(PLUGIN_DIR_ENV)
+        key = terraform_init.init_key(self.base, self.root, plugin_dir)
+        started = time.perf_counter()
+        if (self.root / ".terraform").exists() or not terraform_init.restore(key, self.root):
+            self.run("init", *args)
+            terraform_init.remember(key, self.root, plugin_dir)
+        else:
+            self.timings["init"] = self.timings.get("init", 0.0) + time.perf_counter() - started
+            self.terraform_timings.setdefault("init", 0.0)
+
+    def _parallelism(self) -> str:
+        return f"-parallelism={os.environ.get(PARALLELISM_ENV, '20')}"
 
     def _progress(self, phase: str) -> Callable[[str], None] | None:
         """Live resources done of total, through `echo`, while the command runs."""
@@ -198,22 +240,29 @@ class TerraformWorkspace:
         self.run(
             "apply",
             "apply",
-            "-no-color",
+            "-json",
             "-input=false",
             "-auto-approve",
+            self._parallelism(),
             on_line=self._progress("apply"),
         )
 
     def plan_has_changes(self) -> bool:
-        """`plan -detailed-exitcode`: 0 no changes, 2 changes."""
+        """`plan -detailed-exitcode` (with its refresh): 0 no changes, 2 changes."""
         result = self.run(
-            "plan", "plan", "-no-color", "-input=false", "-detailed-exitcode", ok_codes=(0, 2)
+            "plan",
+            "plan",
+            "-json",
+            "-input=false",
+            "-detailed-exitcode",
+            self._parallelism(),
+            ok_codes=(0, 2),
         )
         return result.returncode == 2
 
     def plan_json(self, *, refresh: bool = True) -> dict[str, Any]:
         plan_file = self.base / "catalog.tfplan"
-        args = ["plan", "-no-color", "-input=false", f"-out={plan_file}"]
+        args = ["plan", "-json", "-input=false", f"-out={plan_file}", self._parallelism()]
         if not refresh:
             args.append("-refresh=false")
         self.run("plan", *args)
@@ -226,9 +275,10 @@ class TerraformWorkspace:
         self.run(
             "destroy",
             "destroy",
-            "-no-color",
+            "-json",
             "-input=false",
             "-auto-approve",
+            self._parallelism(),
             on_line=on_line or self._progress("destroy"),
             timeout=timeout,
         )
@@ -302,11 +352,10 @@ def plugin_dir_args() -> list[str]:
     return [f"-plugin-dir={plugin_dir}"] if plugin_dir else []
 
 
-def local_override(endpoint_url: str, region: str) -> str:
-    endpoints = "\n".join(
-        f'    {service} = "{endpoint_url}"' for service in LOCAL_ENDPOINT_SERVICES
-    )
+def local_override(region: str) -> str:
+    """The provider settings for the embedded AWS; its endpoint comes from AWS_ENDPOINT_URL."""
     return f"""# Written by the catalog runner for the embedded AWS; never part of the pattern.
+# Every service's endpoint is the embedded AWS, through AWS_ENDPOINT_URL in the environment.
 provider "aws" {{
   region                      = "{region}"
   access_key                  = "testing"
@@ -318,9 +367,6 @@ provider "aws" {{
   s3_use_path_style           = true
   # The emulator answers 500 for calls it does not implement; default retries would hang for minutes.
   max_retries = 2
-  endpoints {{
-{endpoints}
-  }}
 }}
 """
 
