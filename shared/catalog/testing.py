@@ -26,15 +26,41 @@ from .deploy import Deployment, deploy, destroy
 from .localaws import LocalAws
 from .patterns import REPO_ROOT, Pattern, load
 
+# Session fixtures whose result depends on one pattern and is worth computing once per pattern.
+_PER_PATTERN_FIXTURES = ("deployed_pattern", "terraform_model")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that use the session's embedded AWS run last.
+    """Tiers and order.
 
-    moto's state is process-wide, so only one LocalAws runs at a time: tests that start one of
-    their own (the embedded AWS's own tests, the deploy-destroy cycles that need an empty account)
-    must run before the session instance starts.
+    - A test that needs a pattern deployed by a real `terraform apply` (`deployed_pattern`) is a
+      `deploy` test, like the deploy-destroy cycles: the fast tier (`-m "not deploy"`) leaves both out.
+    - Tests that use the session's embedded AWS run last. moto's state is process-wide, so only
+      one LocalAws runs at a time: tests that start one of their own (the embedded AWS's own tests,
+      the deploy-destroy cycles that need an empty account) must run before the session's starts.
+    - Under pytest-xdist (`--dist loadgroup`), the tests that share one pattern's deployment or
+      plan form one group, so each pattern is deployed and planned once, on one worker.
     """
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "deployed_pattern" in names:
+            item.add_marker(pytest.mark.deploy)
+        if any(name in names for name in _PER_PATTERN_FIXTURES):
+            pattern = _pattern_of(item)
+            if pattern is not None:
+                item.add_marker(pytest.mark.xdist_group(name=f"pattern-{pattern}"))
     items.sort(key=lambda item: "local_aws" in getattr(item, "fixturenames", ()))
+
+
+def _pattern_of(item: pytest.Item) -> str | None:
+    """The pattern a test belongs to: its `pattern` parameter, or the folder it lives in."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "pattern" in callspec.params:
+        return str(getattr(callspec.params["pattern"], "name", callspec.params["pattern"]))
+    parts = item.path.parts
+    if "patterns" in parts and parts.index("patterns") + 1 < len(parts):
+        return parts[parts.index("patterns") + 1]
+    return None
 
 
 def require_terraform() -> None:
