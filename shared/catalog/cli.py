@@ -436,27 +436,14 @@ def _run_aws(pattern: Any, scenario: Any) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .deploy import cycle
+    from .demo import run_demo
     from .patterns import discover
 
     patterns = [_checked(name) for name in args.pattern] or [_checked(p.name) for p in discover()]
     if not patterns:
         raise BadInput("no patterns to demo")
     _require_terraform()
-    for index, pattern in enumerate(patterns, start=1):
-        console.rule(f"[{index}/{len(patterns)}] {pattern.name}: {pattern.title}")
-        with _local_aws() as aws:
-            report = cycle(pattern, aws, _echo)
-        for result in report.results:
-            _print_result(result, pattern.scenarios[result.scenario])
-        _print_timings(pattern.name, report.timings)
-        console.print(
-            f"[green]{pattern.name}: destroyed, inventory of every service is empty[/green]"
-        )
-    console.print(
-        f"[bold green]demo finished: {len(patterns)} pattern(s) deployed, exercised and destroyed[/bold green]"
-    )
-    return 0
+    return run_demo([p.name for p in patterns], console)
 
 
 def _print_outputs(outputs: dict[str, Any]) -> None:
