@@ -1,17 +1,29 @@
-"""`catalog bench`: per pattern, the time of each cycle phase, per scenario the execution latency
-(median of repeats), per function the zip size and the handler's cold import time (median of fresh
-interpreters). Prints a table and writes JSON. Every number comes from this one run.
+"""`catalog bench`: how fast the catalog is, every number from this one run, as one table + JSON.
+
+- cycle phases per pattern (the wrapper's time against Terraform's own time for the same commands,
+  from Terraform's machine-readable log), and the resources the provider itself waited longest on;
+- scenario latency per scenario (median and p95 of repeats, a fresh order id each time);
+- per function the zip size and the handler's cold import (median of fresh interpreters) against
+  a bare `import boto3` in the same interpreter; layer sizes;
+- review throughput on a folder of many patterns (this catalog's patterns copied N times) against
+  checkov per pattern on a sample of the same folder;
+- the wall time of each suite tier (`catalog test --fast`, `catalog test`), run as CI runs them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +37,14 @@ from .patterns import REPO_ROOT, Pattern, discover, load
 
 console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 
+_BARE_BOTO3 = "import boto3"
 
-def cold_import_seconds(pattern: Pattern, module: str, repeats: int) -> float:
-    """Median wall time to import a handler module in a fresh interpreter (what a cold start pays)."""
-    code = (
-        "import sys, time\n"
-        f"sys.path.insert(0, {str(pattern.root / 'src')!r})\n"
-        "t = time.perf_counter()\n"
-        f"import {module}\n"
-        "print(time.perf_counter() - t)\n"
-    )
+
+def cold_import_seconds(pattern: Pattern | None, module: str, repeats: int) -> float:
+    """Median wall time to import `module` in a fresh interpreter (what a cold start pays)."""
+    path = f"sys.path.insert(0, {str(pattern.root / 'src')!r})\n" if pattern else ""
+    statement = module if module.startswith("import ") else f"import {module}"
+    code = f"import sys, time\n{path}t = time.perf_counter()\n{statement}\nprint(time.perf_counter() - t)\n"
     samples = []
     for _ in range(repeats):
         out = subprocess.run(
@@ -46,43 +56,66 @@ def cold_import_seconds(pattern: Pattern, module: str, repeats: int) -> float:
     return statistics.median(samples)
 
 
-def bench_pattern(pattern: Pattern, repeats: int) -> dict[str, Any]:
+def _p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def bench_pattern(pattern: Pattern, repeats: int, import_repeats: int) -> dict[str, Any]:
     row: dict[str, Any] = {"pattern": pattern.name}
+    started = time.perf_counter()
     with LocalAws() as aws:
         deployment = deploy(pattern, aws)
         workspace = deployment.workspace
+        assert workspace is not None
         try:
-            workspace.plan_has_changes()
+            drift = workspace.plan_has_changes()
             latencies: dict[str, list[float]] = {}
             for name, scenario in pattern.scenarios.items():
-                for _ in range(repeats):
+                for index in range(repeats):
                     # A fresh order id per repeat, so each run does the full work.
-                    result = run_scenario(
-                        deployment, _fresh(scenario, len(latencies.get(name, [])))
-                    )
+                    result = run_scenario(deployment, _fresh(scenario, index))
                     latencies.setdefault(name, []).append(result.duration_s)
-            started = time.perf_counter()
             workspace.destroy()
-            workspace.timings["destroy"] = time.perf_counter() - started
         except BaseException:
             clean_up(workspace)  # destroys what is left and names it after a signal
             raise
         workspace.cleanup()
-        row["phases_s"] = {k: round(v, 2) for k, v in workspace.timings.items()}
-        row["scenario_latency_ms"] = {
-            k: round(statistics.median(v) * 1000, 1) for k, v in latencies.items()
-        }
+        row["drift"] = drift
         row["leftovers"] = {k: v for k, v in aws.inventory().items() if v}
+    row["cycle_s"] = round(time.perf_counter() - started, 2)
+    row["phases_s"] = {k: round(v, 2) for k, v in workspace.timings.items()}
+    row["terraform_s"] = {k: round(v, 2) for k, v in workspace.terraform_timings.items()}
+    row["provider_waits_s"] = {
+        phase: dict(sorted(resources.items(), key=lambda kv: -kv[1])[:3])
+        for phase, resources in workspace.resource_timings.items()
+    }
+    row["scenario_latency_ms"] = {
+        name: {
+            "median": round(statistics.median(v) * 1000, 1),
+            "p95": round(_p95(v) * 1000, 1),
+            "runs": len(v),
+        }
+        for name, v in latencies.items()
+    }
+    function_zips = {spec.zip_name for spec in pattern.functions}
     row["functions"] = {
         spec.name: {
             "zip_bytes": (pattern.build_dir / spec.zip_name).stat().st_size,
             "cold_import_ms": round(
-                cold_import_seconds(pattern, f"{spec.package}.functions.{spec.module}", repeats)
+                cold_import_seconds(
+                    pattern, f"{spec.package}.functions.{spec.module}", import_repeats
+                )
                 * 1000,
                 1,
             ),
         }
         for spec in pattern.functions
+    }
+    row["layers"] = {
+        path.name: path.stat().st_size
+        for path in sorted(pattern.build_dir.glob("*.zip"))
+        if path.name not in function_zips
     }
     return row
 
@@ -90,8 +123,6 @@ def bench_pattern(pattern: Pattern, repeats: int) -> dict[str, Any]:
 def _fresh(scenario: Any, index: int) -> Any:
     if index == 0:
         return scenario
-    from dataclasses import replace
-
     text = json.dumps(scenario.input)
     for key in ("order_id", "orderId"):
         value = scenario.input.get(key) if isinstance(scenario.input, dict) else None
@@ -100,30 +131,121 @@ def _fresh(scenario: Any, index: int) -> Any:
     return replace(scenario, input=json.loads(text))
 
 
-def print_tables(rows: list[dict[str, Any]]) -> None:
-    phases = Table(title="Cycle phases (s)")
-    names = sorted({p for row in rows for p in row["phases_s"]})
-    for column in ["pattern", *names]:
-        phases.add_column(column)
-    for row in rows:
-        phases.add_row(row["pattern"], *[f"{row['phases_s'].get(p, 0):.1f}" for p in names])
-    console.print(phases)
-    scenarios = Table(title="Scenario latency, median (ms)")
-    for column in ("pattern", "scenario", "ms"):
-        scenarios.add_column(column)
-    for row in rows:
-        for name, ms in row["scenario_latency_ms"].items():
-            scenarios.add_row(row["pattern"], name, f"{ms:.0f}")
-    console.print(scenarios)
-    functions = Table(title="Functions")
-    for column in ("pattern", "function", "zip bytes", "cold import, median (ms)"):
-        functions.add_column(column)
-    for row in rows:
-        for name, info in row["functions"].items():
-            functions.add_row(
-                row["pattern"], name, f"{info['zip_bytes']:,}", f"{info['cold_import_ms']:.0f}"
+# ---------------------------------------------------------------- review throughput
+def bench_review(copies: int, checkov_sample: int) -> dict[str, Any]:
+    """The review on `copies` x this catalog's patterns, and checkov per pattern on a sample."""
+    from .review.bench import bench_checkov, bench_tree
+
+    with tempfile.TemporaryDirectory(prefix="catalog-bench-review-") as tmp:
+        tree = Path(tmp)
+        ignore = shutil.ignore_patterns("build", ".terraform", "__pycache__", "*.tfstate*")
+        for index in range(copies):
+            for pattern in discover():
+                shutil.copytree(pattern.root, tree / f"{pattern.name}-{index:03d}", ignore=ignore)
+        review = bench_tree(tree, jobs=os.cpu_count() or 1, cfn_lint=True)
+        checkov = bench_checkov(tree, checkov_sample)
+    review_per_pattern = review["seconds"] / review["patterns"] if review["patterns"] else None
+    checkov_mean = checkov.get("checkov_mean_s")
+    return {
+        "tree": {k: v for k, v in review.items() if k != "path"},
+        "review_s_per_pattern": round(review_per_pattern, 4) if review_per_pattern else None,
+        "checkov": checkov,
+        "checkov_over_review_per_pattern": (
+            round(checkov_mean / review_per_pattern, 1)
+            if checkov_mean and review_per_pattern
+            else None
+        ),
+    }
+
+
+# ---------------------------------------------------------------- suite tiers
+def bench_suite(fast_only: bool) -> dict[str, Any]:
+    """Wall time of each tier through the README's command (lint left to its own step)."""
+    tiers = {"fast": ["--fast"]} if fast_only else {"fast": ["--fast"], "full": []}
+    results = {}
+    for tier, args in tiers.items():
+        started = time.perf_counter()
+        out = subprocess.run(
+            [str(REPO_ROOT / "shared" / "bin" / "catalog"), "test", "--no-lint", "-q", *args],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        lines = out.stdout.strip().splitlines()
+        results[tier] = {
+            "wall_s": round(time.perf_counter() - started, 1),
+            "exit": out.returncode,
+            "summary": lines[-1] if lines else out.stderr.strip()[-200:],
+        }
+    return results
+
+
+# ---------------------------------------------------------------- report
+def _ratio(value: float | None, reference: float | None) -> str:
+    if not value or not reference or math.isnan(value) or math.isnan(reference):
+        return ""
+    return f"{value / reference:.2f}"
+
+
+def print_table(report: dict[str, Any]) -> None:
+    table = Table(title=f"catalog bench ({report['machine']['load_before']} load before)")
+    for column in ("section", "what", "measured", "against", "ratio"):
+        table.add_column(column)
+    for row in report["patterns"]:
+        name = row["pattern"]
+        table.add_row("cycle", f"{name}: whole cycle", f"{row['cycle_s']:.1f} s", "", "")
+        for phase, seconds in row["phases_s"].items():
+            own = row["terraform_s"].get(phase)
+            table.add_row(
+                "cycle",
+                f"{name}: {phase}",
+                f"{seconds:.2f} s",
+                "" if own is None else f"terraform {own:.2f} s",
+                _ratio(seconds, own),
             )
-    console.print(functions)
+        for phase, waits in row["provider_waits_s"].items():
+            shown = ", ".join(
+                f"{address.split('.', 1)[-1]} {s:.0f}s" for address, s in waits.items()
+            )
+            table.add_row("provider waits", f"{name}: {phase}", shown, "", "")
+        for scenario, latency in row["scenario_latency_ms"].items():
+            table.add_row(
+                "scenario",
+                f"{name}: {scenario}",
+                f"median {latency['median']:.0f} ms, p95 {latency['p95']:.0f} ms",
+                f"{latency['runs']} runs",
+                "",
+            )
+        for function, info in row["functions"].items():
+            table.add_row(
+                "function",
+                f"{name}: {function}",
+                f"zip {info['zip_bytes'] / 1e6:.2f} MB, import {info['cold_import_ms']:.0f} ms",
+                f"import boto3 {report['bare_boto3_import_ms']:.0f} ms",
+                _ratio(info["cold_import_ms"], report["bare_boto3_import_ms"]),
+            )
+        for layer, size in row["layers"].items():
+            table.add_row("layer", f"{name}: {layer}", f"{size / 1e6:.2f} MB", "", "")
+    review = report.get("review")
+    if review:
+        tree = review["tree"]
+        table.add_row(
+            "review",
+            f"{tree['patterns']} patterns, {tree['jobs']} jobs",
+            f"{tree['seconds']} s = {tree['patterns_per_s']} patterns/s",
+            f"checkov {review['checkov'].get('checkov_mean_s', '?')} s/pattern",
+            str(review.get("checkov_over_review_per_pattern") or ""),
+        )
+    for tier, result in report.get("suite", {}).items():
+        table.add_row(
+            "suite",
+            f"catalog test{' --fast' if tier == 'fast' else ''}",
+            f"{result['wall_s']:.0f} s (exit {result['exit']})",
+            result["summary"],
+            "",
+        )
+    console.print(table)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +254,22 @@ def main(argv: list[str] | None = None) -> int:
         "pattern", nargs="*", help="only these patterns, by name or path (default: all)"
     )
     parser.add_argument(
-        "--repeats", type=_positive, default=5, help="runs per scenario and per import (median)"
+        "--repeats", type=_positive, default=20, help="runs per scenario (median, p95)"
+    )
+    parser.add_argument(
+        "--import-repeats", type=_positive, default=5, help="fresh interpreters per import (median)"
+    )
+    parser.add_argument(
+        "--review-copies",
+        type=_positive,
+        default=20,
+        help="copies of the catalog's patterns reviewed",
+    )
+    parser.add_argument(
+        "--checkov-sample", type=_positive, default=3, help="patterns checkov scans one by one"
+    )
+    parser.add_argument(
+        "--suite", choices=("all", "fast", "none"), default="all", help="suite tiers to time"
     )
     parser.add_argument(
         "--soak",
@@ -149,14 +286,24 @@ def main(argv: list[str] | None = None) -> int:
 
         rows = [soak_pattern(pattern, args.soak, _progress) for pattern in patterns]
         print_soak(rows, console)
-        report: dict[str, Any] = {"machine": _machine(), "cycles": args.soak, "patterns": rows}
-        return _write(report, args.out or REPO_ROOT / "build" / "soak.json")
+        soak: dict[str, Any] = {"machine": _machine(), "cycles": args.soak, "patterns": rows}
+        return _write(soak, args.out or REPO_ROOT / "build" / "soak.json")
+    report: dict[str, Any] = {"machine": _machine(), "repeats": args.repeats}
+    report["bare_boto3_import_ms"] = round(
+        cold_import_seconds(None, _BARE_BOTO3, args.import_repeats) * 1000, 1
+    )
     rows = []
     for pattern in patterns:
-        _progress(f"benchmarking {pattern.name}")
-        rows.append(bench_pattern(pattern, args.repeats))
-    print_tables(rows)
-    report = {"machine": _machine(), "repeats": args.repeats, "patterns": rows}
+        _progress(f"cycling {pattern.name}")
+        rows.append(bench_pattern(pattern, args.repeats, args.import_repeats))
+    report["patterns"] = rows
+    _progress(f"reviewing {args.review_copies} copies of the catalog's patterns")
+    report["review"] = bench_review(args.review_copies, args.checkov_sample)
+    if args.suite != "none":
+        _progress("running the suite tiers")
+        report["suite"] = bench_suite(fast_only=args.suite == "fast")
+    report["machine"]["load_after"] = _load()
+    print_table(report)
     return _write(report, args.out or REPO_ROOT / "build" / "bench.json")
 
 
@@ -174,8 +321,16 @@ def _progress(message: str) -> None:
     console.print(f"[dim]· {message}[/dim]")
 
 
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def _machine() -> dict[str, Any]:
-    return {"python": platform.python_version(), "cpus": _cpus()}
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count() or 0,
+        "load_before": _load(),
+    }
 
 
 def _write(report: dict[str, Any], out: Path) -> int:
@@ -186,9 +341,3 @@ def _write(report: dict[str, Any], out: Path) -> int:
         raise BadInput(f"cannot write the report to {out}: {exc.strerror}") from exc
     console.print(f"written: {out}")
     return 0
-
-
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 0
