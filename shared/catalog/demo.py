@@ -41,21 +41,38 @@ class PatternRun:
     events: Any  # the read end of the child's event pipe
     steps: list[Step] = field(default_factory=list)
     report: str = ""
+    notes: list[str] = field(default_factory=list)
     stderr: str = ""
     returncode: int | None = None
     started: float = field(default_factory=time.perf_counter)
+    last_event: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0
 
-    def handle(self, event: dict[str, Any], now: float) -> Step | None:
-        """Apply one child event; returns the step it finished, if any."""
-        finished = None
-        if self.steps and self.steps[-1].seconds is None and event["event"] in ("step", "report"):
-            finished = self.steps[-1]
-            finished.seconds = now - finished.started
-        if event["event"] == "step":
+    def handle(self, event: dict[str, Any], now: float) -> list[Step]:
+        """Apply one child event; returns the lines it finished.
+
+        A `step` runs until the next step (or the report). A `result` (a scenario's outcome)
+        reports something that ran since the previous event: that is its time, and the step it
+        belongs to (`scenarios`) stays open.
+        """
+        finished: list[Step] = []
+        kind = event["event"]
+        if kind in ("step", "report"):
+            for step in self.steps:
+                if step.seconds is None:
+                    step.seconds = now - step.started
+                    finished.append(step)
+        if kind == "step":
             self.steps.append(Step(event["message"], now))
-        elif event["event"] == "report":
+        elif kind == "result":
+            result = Step(event["message"], self.last_event, now - self.last_event)
+            self.steps.append(result)
+            finished.append(result)
+        elif kind == "report":
             self.report = event["text"]
+        elif kind == "note":
+            self.notes.append(event["message"])
+        self.last_event = now
         return finished
 
 
@@ -99,6 +116,8 @@ def run_demo(names: list[str], console: Console) -> int:
     failed = 0
     for run in runs:
         console.rule(f"{run.name}")
+        for note in run.notes:
+            console.print(note, style="dim", markup=False, highlight=False)
         if run.report:
             console.print(run.report, end="", markup=False, highlight=False)
         if run.returncode != 0:
@@ -141,8 +160,8 @@ def _read_events(run: PatternRun, lock: threading.Lock, printer: Any) -> None:
             event = json.loads(line)
             with lock:
                 finished = run.handle(event, time.perf_counter())
-            if finished is not None:
-                printer(run, finished)
+            for step in finished:
+                printer(run, step)
     run.returncode = run.process.wait()
     drain.join()
     with lock:
@@ -189,12 +208,21 @@ def child(events_fd: int, name: str) -> int:
         events.write(json.dumps(event) + "\n")
         events.flush()
 
+    def progress(message: str) -> None:
+        # The runner's notes on its temporary copy (an indented list under a heading ending in
+        # ':') go with the report; a scenario's outcome line is a result within `scenarios`.
+        if message.startswith(" ") or message.endswith(":"):
+            kind = "note"
+        elif message.startswith("scenario "):  # `scenario NAME: STATUS`, after it ran
+            kind = "result"
+        else:
+            kind = "step"
+        emit({"event": kind, "message": message})
+
     pattern = load(name)
     try:
         with LocalAws() as aws:
-            report = cycle(
-                pattern, aws, lambda message: emit({"event": "step", "message": message})
-            )
+            report = cycle(pattern, aws, progress)
     except Exception as exc:  # the cycle destroyed what it created; say what failed, in one place
         sys.stderr.write(f"catalog demo: {name}: {exc}\n")
         return 1
