@@ -230,7 +230,11 @@ class TerraformWorkspace:
             self.terraform_timings.setdefault("init", 0.0)
 
     def _parallelism(self) -> str:
-        return f"-parallelism={os.environ.get(PARALLELISM_ENV, '20')}"
+        """Terraform's default is 10 operations at once; a pattern's stack rarely waits on more."""
+        value = os.environ.get(PARALLELISM_ENV, "20")
+        if not value.isdigit() or int(value) < 1:
+            raise TerraformMissing(f"{PARALLELISM_ENV}={value} is not a whole number of at least 1")
+        return f"-parallelism={value}"
 
     def _progress(self, phase: str) -> Callable[[str], None] | None:
         """Live resources done of total, through `echo`, while the command runs."""
