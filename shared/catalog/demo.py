@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,9 +23,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 CHILD_FLAG = "--child"
+PROGRESS = re.compile(r"^terraform [a-z]+: \d+")
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Step:
     message: str
     started: float
     seconds: float | None = None  # None while it runs
+    progress: str = ""  # the runner's latest progress line while it runs (resources done of total)
 
 
 @dataclass
@@ -72,6 +76,11 @@ class PatternRun:
             self.report = event["text"]
         elif kind == "note":
             self.notes.append(event["message"])
+        elif kind == "progress":
+            for step in self.steps:
+                if step.seconds is None:
+                    step.progress = event["message"]
+            return finished
         self.last_event = now
         return finished
 
@@ -184,12 +193,19 @@ def _live_table(runs: list[PatternRun], lock: threading.Lock) -> Table:
         for run in runs:
             for step in run.steps:
                 if step.seconds is None:
+                    detail = (
+                        f" [dim]{escape(step.progress.split(': ', 1)[-1])}[/dim]"
+                        if step.progress
+                        else ""
+                    )
                     table.add_row(
-                        run.name, f"[yellow]{step.message}…[/yellow]", f"{now - step.started:.0f}s"
+                        run.name,
+                        f"[yellow]{escape(step.message)}…[/yellow]{detail}",
+                        f"{now - step.started:.0f}s",
                     )
                 else:
                     table.add_row(
-                        run.name, f"[green]✓[/green] {step.message}", f"{step.seconds:.1f}s"
+                        run.name, f"[green]✓[/green] {escape(step.message)}", f"{step.seconds:.1f}s"
                     )
     return table
 
@@ -213,6 +229,8 @@ def child(events_fd: int, name: str) -> int:
         # ':') go with the report; a scenario's outcome line is a result within `scenarios`.
         if message.startswith(" ") or message.endswith(":"):
             kind = "note"
+        elif PROGRESS.match(message):  # `terraform apply: 3/35 created ...`
+            kind = "progress"
         elif message.startswith("scenario "):  # `scenario NAME: STATUS`, after it ran
             kind = "result"
         else:

@@ -36,3 +36,14 @@ def test_steps_last_until_the_next_step_and_results_since_the_previous_event() -
         "scenario b: FAILED",
         "terraform destroy (p)",
     ]
+
+
+def test_progress_updates_the_running_step_and_adds_no_line() -> None:
+    run = _run()
+    run.handle({"event": "step", "message": "terraform apply (p)"}, 1.0)
+    assert (
+        run.handle({"event": "progress", "message": "terraform apply: 3/35 created x"}, 2.0) == []
+    )
+    assert [s.progress for s in run.steps] == ["terraform apply: 3/35 created x"]
+    (apply,) = run.handle({"event": "step", "message": "terraform destroy (p)"}, 5.0)
+    assert apply.seconds == 4.0  # progress did not end the step
