@@ -443,7 +443,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not patterns:
         raise BadInput("no patterns to demo")
     _require_terraform()
-    return run_demo([p.name for p in patterns], console)
+    return run_demo([str(p.root) for p in patterns], console)
 
 
 def _print_outputs(outputs: dict[str, Any]) -> None:

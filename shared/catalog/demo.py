@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -26,7 +27,10 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from . import interrupts
+
 CHILD_FLAG = "--child"
+LEFT_BEHIND = "catalog: error: left behind: "
 PROGRESS = re.compile(r"^terraform [a-z]+: \d+")
 
 
@@ -85,13 +89,13 @@ class PatternRun:
         return finished
 
 
-def run_demo(names: list[str], console: Console) -> int:
-    """Cycle the named patterns concurrently; returns 0 when every cycle passed."""
+def run_demo(pattern_dirs: list[str], console: Console) -> int:
+    """Cycle the patterns (folders) concurrently; returns 0 when every cycle passed."""
     env = dict(os.environ)
     if console.is_terminal:
         env["FORCE_COLOR"] = "1"
     env["COLUMNS"] = str(console.width)
-    runs = [_start(name, env) for name in names]
+    runs = [_start(folder, env) for folder in pattern_dirs]
     lock = threading.Lock()
     started = time.perf_counter()
 
@@ -113,13 +117,8 @@ def run_demo(names: list[str], console: Console) -> int:
                     live.update(_live_table(runs, lock))
         for reader in readers:
             reader.join()
-    except KeyboardInterrupt:
-        # Every child destroys what it created when interrupted; wait for them to finish that.
-        for run in runs:
-            if run.process.poll() is None:
-                run.process.send_signal(signal.SIGINT)
-        for run in runs:
-            run.process.wait()
+    except (KeyboardInterrupt, interrupts.Interrupted) as exc:
+        _stop_children(runs, getattr(exc, "signum", signal.SIGINT))
         raise
     wall = time.perf_counter() - started
     failed = 0
@@ -142,21 +141,49 @@ def run_demo(names: list[str], console: Console) -> int:
     return 1 if failed else 0
 
 
-def _start(name: str, env: dict[str, str]) -> PatternRun:
+def _stop_children(runs: list[PatternRun], signum: int) -> None:
+    """Pass the signal on: each child destroys what it created (or names it) within the budget;
+    what a child could not remove is named by this command too."""
+    for run in runs:
+        if run.process.poll() is None:
+            run.process.send_signal(signum)
+    deadline = time.monotonic() + interrupts.CLEANUP_BUDGET_SECONDS
+    for run in runs:
+        try:
+            run.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(run.process.pid, signal.SIGKILL)
+            run.process.wait()
+            interrupts.leave(f"{run.name}: its cycle did not stop within the budget")
+    for run in runs:
+        for line in _output(run):
+            if line.startswith(LEFT_BEHIND):
+                interrupts.leave(f"{run.name}: {line[len(LEFT_BEHIND) :]}")
+
+
+def _output(run: PatternRun) -> list[str]:
+    deadline = time.monotonic() + 5
+    while run.returncode is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the reader thread collects the last lines
+    return run.stderr.splitlines()
+
+
+def _start(folder: str, env: dict[str, str]) -> PatternRun:
     read_end, write_end = os.pipe()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "catalog.demo", CHILD_FLAG, str(write_end), name],
+            [sys.executable, "-m", "catalog.demo", CHILD_FLAG, str(write_end), folder],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
             pass_fds=(write_end,),
+            start_new_session=True,  # a terminal's Ctrl-C reaches the demo, which passes it on
         )
     finally:
         os.close(write_end)
-    return PatternRun(name, process, os.fdopen(read_end))
+    return PatternRun(Path(folder).name, process, os.fdopen(read_end))
 
 
 def _read_events(run: PatternRun, lock: threading.Lock, printer: Any) -> None:
@@ -239,8 +266,12 @@ def child(events_fd: int, name: str) -> int:
 
     pattern = load(name)
     try:
-        with LocalAws() as aws:
+        with interrupts.guard(), LocalAws() as aws:
             report = cycle(pattern, aws, progress)
+    except interrupts.Interrupted as exc:  # the cycle destroyed what it created, or names it
+        for message in interrupts.left_behind():
+            sys.stderr.write(f"{LEFT_BEHIND}{message}\n")
+        return exc.exit_code
     except Exception as exc:  # the cycle destroyed what it created; say what failed, in one place
         sys.stderr.write(f"catalog demo: {name}: {exc}\n")
         return 1
