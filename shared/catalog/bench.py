@@ -87,8 +87,9 @@ def bench_pattern(pattern: Pattern, repeats: int, import_repeats: int) -> dict[s
     row["phases_s"] = {k: round(v, 2) for k, v in workspace.timings.items()}
     row["terraform_s"] = {k: round(v, 2) for k, v in workspace.terraform_timings.items()}
     row["provider_waits_s"] = {
-        phase: dict(sorted(resources.items(), key=lambda kv: -kv[1])[:3])
+        phase: dict(sorted(waits.items(), key=lambda kv: -kv[1])[:3])
         for phase, resources in workspace.resource_timings.items()
+        if (waits := {a: s for a, s in resources.items() if s > 0 and ".data." not in f".{a}"})
     }
     row["scenario_latency_ms"] = {
         name: {
@@ -245,7 +246,8 @@ def print_table(report: dict[str, Any]) -> None:
             result["summary"],
             "",
         )
-    console.print(table)
+    # A log (not a terminal) gets the whole table, unwrapped.
+    (console if console.is_terminal else Console(width=200, highlight=False)).print(table)
 
 
 def main(argv: list[str] | None = None) -> int:
