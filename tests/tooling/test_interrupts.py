@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,13 +137,26 @@ class Run:
         build = FIXTURE / "build"
         debris = [p.name for p in build.iterdir() if p.suffix == ".tmp" or p.name == LOCK_FILE]
         assert debris == [], debris
-        self.tmp.rmdir()
 
 
 @pytest.fixture
-def catalog_run() -> Iterator[type[Run]]:
+def catalog_run() -> Iterator[Callable[[list[str]], Run]]:
+    """Starts runs; whatever a failed test left (a process, its TMPDIR) is removed afterwards."""
     require_terraform()
-    yield Run
+    runs: list[Run] = []
+
+    def start(argv: list[str]) -> Run:
+        runs.append(Run(argv))
+        return runs[-1]
+
+    yield start
+    for run in runs:
+        if getattr(run, "process", None) is not None and run.process.poll() is None:
+            run.process.kill()
+        for line in marked_processes(run.marker):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(line.split()[0]), signal.SIGKILL)
+        shutil.rmtree(run.tmp, ignore_errors=True)
 
 
 def _assert_interrupted(run: Run, signum: int, sent: float, code: int) -> None:
@@ -206,7 +220,9 @@ def test_sigterm_while_building_leaves_no_partial_zip_or_lock(
     ],
     ids=["cycle-SIGINT", "run-SIGTERM", "demo-SIGINT"],
 )
-def test_signal_during_init(catalog_run: type[Run], argv: list[str], signum: int) -> None:
+def test_signal_during_init(
+    catalog_run: Callable[[list[str]], Run], argv: list[str], signum: int
+) -> None:
     run = catalog_run(argv).start()
     run.wait_for("terraform init")
     time.sleep(1.0)  # terraform is running
@@ -216,7 +232,9 @@ def test_signal_during_init(catalog_run: type[Run], argv: list[str], signum: int
 
 # ------------------------------------------------------------------ something exists: destroy it
 @pytest.mark.deploy
-def test_sigterm_during_apply_destroys_what_was_created(catalog_run: type[Run]) -> None:
+def test_sigterm_during_apply_destroys_what_was_created(
+    catalog_run: Callable[[list[str]], Run],
+) -> None:
     run = catalog_run(["cycle", str(FIXTURE)]).start()
     run.wait_for("terraform apply")
     run.wait_for_state()
@@ -238,7 +256,7 @@ def test_sigterm_during_apply_destroys_what_was_created(catalog_run: type[Run]) 
     ids=["plan-SIGINT", "scenarios-SIGTERM", "destroy-SIGINT", "reapply-SIGTERM"],
 )
 def test_signal_in_a_later_phase(
-    catalog_run: type[Run], argv: list[str], phase: str, signum: int
+    catalog_run: Callable[[list[str]], Run], argv: list[str], phase: str, signum: int
 ) -> None:
     run = catalog_run(argv).start()
     run.wait_for(phase)
@@ -253,7 +271,9 @@ def test_signal_in_a_later_phase(
 
 
 @pytest.mark.deploy
-def test_second_signal_during_cleanup_names_what_is_left(catalog_run: type[Run]) -> None:
+def test_second_signal_during_cleanup_names_what_is_left(
+    catalog_run: Callable[[list[str]], Run],
+) -> None:
     run = catalog_run(["cycle", str(FIXTURE)]).start()
     run.wait_for("terraform apply")
     run.wait_for_state()
@@ -271,7 +291,7 @@ def test_second_signal_during_cleanup_names_what_is_left(catalog_run: type[Run])
 
 
 @pytest.mark.deploy
-def test_local_up_ends_on_sigint_and_destroys(catalog_run: type[Run]) -> None:
+def test_local_up_ends_on_sigint_and_destroys(catalog_run: Callable[[list[str]], Run]) -> None:
     run = catalog_run(["up", str(FIXTURE)]).start()
     run.wait_for("press Ctrl-C")
     sent = run.signal(signal.SIGINT)
