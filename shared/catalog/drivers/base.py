@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from ..localaws import LocalAws
     from ..patterns import Pattern
+    from ..scenarios import Scenario
 
 StepKind = Literal[
     "task", "step", "invoke", "wait", "compensation", "api", "relay", "bus", "consumer"
@@ -47,6 +48,19 @@ class DriverContext:
     outputs: dict[str, Any]
     aws: LocalAws | None = None  # None: real AWS, faults cannot be injected
     session: Any = None  # a boto3 Session for real AWS
+
+    def inject_faults(self, scenario: Scenario) -> None:
+        """The scenario's faults, on the embedded AWS only (real AWS cannot inject them)."""
+        if self.aws is None:
+            return
+        for fault in scenario.faults:
+            self.aws.faults.add(
+                fault.function,
+                fault.error,
+                when=fault.when,
+                times=fault.times,
+                message=fault.message,
+            )
 
     def client(self, service: str) -> Any:
         if self.aws is not None:

@@ -23,15 +23,7 @@ def run_scenario(ctx: DriverContext, scenario: Scenario) -> ScenarioResult:
             f"{ctx.pattern.name}: catalog.driver.function must name a key of outputs.function_names"
             f" (has: {', '.join(sorted(names)) or 'none'})"
         )
-    if ctx.aws is not None:
-        for fault in scenario.faults:
-            ctx.aws.faults.add(
-                fault.function,
-                fault.error,
-                when=fault.when,
-                times=fault.times,
-                message=fault.message,
-            )
+    ctx.inject_faults(scenario)
     started = time.perf_counter()
     response = ctx.client("lambda").invoke(
         FunctionName=names[function], Payload=json.dumps(scenario.input).encode()

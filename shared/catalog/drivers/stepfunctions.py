@@ -24,15 +24,7 @@ def run_scenario(ctx: DriverContext, scenario: Scenario) -> ScenarioResult:
     arn = ctx.outputs.get("state_machine_arn")
     if not arn:
         raise DriverError(f"{ctx.pattern.name}: outputs have no state_machine_arn")
-    if ctx.aws is not None:
-        for fault in scenario.faults:
-            ctx.aws.faults.add(
-                fault.function,
-                fault.error,
-                when=fault.when,
-                times=fault.times,
-                message=fault.message,
-            )
+    ctx.inject_faults(scenario)
     sfn = ctx.client("stepfunctions")
     started = time.perf_counter()
     # Step Functions needs a unique name per execution; the emulator requires one explicitly.
