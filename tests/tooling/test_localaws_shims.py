@@ -263,28 +263,34 @@ def _stream_records(aws: LocalAws, stream_arn: str) -> list[dict[str, Any]]:
     return list(streams.get_records(ShardIterator=iterator)["Records"])
 
 
-def test_stream_records_stay_readable_and_disabled_mappings_do_not_fire(aws: LocalAws) -> None:
+def test_mappings_never_fire_inline_and_stream_records_stay_readable(aws: LocalAws) -> None:
+    """moto would invoke inside the write (before a transaction commits) and inside SendMessage;
+    with the shim only the embedded AWS's pollers deliver (aws.settle())."""
     stream_arn = _stream_table(aws, "outbox")
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName="work")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    _create_function(aws, "relay")
     lambda_ = aws.client("lambda")
-    lambda_.create_function(
-        FunctionName="relay",
-        Runtime="python3.13",
-        Role=_role(aws, "relay-role"),
-        Handler="app.handler",
-        Code={"ZipFile": _zip()},
-    )
-    mapping = lambda_.create_event_source_mapping(
-        EventSourceArn=stream_arn, FunctionName="relay", StartingPosition="TRIM_HORIZON"
-    )
-    lambda_.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
-    before = len(aws.invocations)
+    for source in (stream_arn, queue_arn):
+        lambda_.create_event_source_mapping(
+            EventSourceArn=source, FunctionName="relay", StartingPosition="TRIM_HORIZON"
+        )
     for key in ("a", "b"):
         aws.client("dynamodb").put_item(TableName="outbox", Item={"pk": {"S": key}})
+    sqs.send_message(QueueUrl=url, MessageBody="m")
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in _stream_records(aws, stream_arn)] == [
         "a",
         "b",
     ]
-    assert len(aws.invocations) == before
+    assert aws.invocations == []
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "1"
+    assert len(lambda_.list_event_source_mappings()["EventSourceMappings"]) == 2
 
 
 def test_eventbridge_envelope_carries_the_account(aws: LocalAws) -> None:

@@ -15,7 +15,9 @@ from typing import Any
 
 from .. import interrupts
 from . import environ, hooks, output, shims
+from .event_sources import SETTLE_TIMEOUT_S, EventSources, Settled
 from .faults import FaultInjector
+from .http_api import HttpApis
 from .inventory import inventory
 from .invoker import InProcessInvoker, Invocation
 from .patching import Patches
@@ -37,7 +39,8 @@ class LocalAws:
     Public state: `endpoint_url`, `port`, `region`; `faults` (FaultInjector); `invocations`
     (every in-process Lambda invocation, in completion order; sort by `started` for start
     order); `retry_sleeps` and `record_retry_sleeps` (Step Functions retry intervals recorded
-    instead of slept while the flag is on).
+    instead of slept while the flag is on); `event_sources` (the Lambda event-source mapping
+    pollers, run by `settle()`) and `http_apis` (API Gateway HTTP APIs served in-process).
     """
 
     def __init__(self, region: str = "us-east-1") -> None:
@@ -48,6 +51,8 @@ class LocalAws:
         self.invocations: list[Invocation] = []
         self.retry_sleeps: list[float] = []
         self.record_retry_sleeps = False
+        self.event_sources = EventSources(self.client)
+        self.http_apis = HttpApis(self.client)
         self._server: Any = None
         self._session: Any = None
         self._client_lock = threading.Lock()
@@ -122,6 +127,7 @@ class LocalAws:
             self._saved_log_levels = {}
             self._session = None
             self._inventory_clients.clear()
+            self.event_sources.reset()
             with _ACTIVE_LOCK:
                 _ACTIVE = None
 
@@ -248,10 +254,18 @@ class LocalAws:
                 config=Config(retries={"max_attempts": 2, "mode": "standard"}),
             )
 
+    def settle(self, timeout: float = SETTLE_TIMEOUT_S) -> Settled:
+        """Run every enabled event-source mapping until the stack is idle (see event_sources)."""
+        if not self._started:
+            raise RuntimeError("LocalAws is not started")
+        return self.event_sources.settle(timeout)
+
     def reset(self) -> None:
         """Empty every service (config kept: Step Functions still executes); clear the
-        faults, the invocation log and the recorded retry sleeps; start functions cold."""
+        faults, the invocation log, the recorded retry sleeps and the event-source positions;
+        start functions cold."""
         self._post("/moto-api/reset", None)
+        self.event_sources.reset()
         self.faults.clear()
         self.invocations.clear()
         self.retry_sleeps.clear()

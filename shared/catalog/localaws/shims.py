@@ -23,7 +23,7 @@ def install(patches: Patches) -> None:
     _install_sfn_list_versions(patches)
     _install_iam_managed_policy_on_demand(patches)
     _install_dynamodb_request_isolation(patches)
-    install_dynamodb_stream_records(patches)
+    _install_event_source_mappings_detached(patches)
     install_events_envelope_account(patches)
     _install_sqs_compact_redrive_policy(patches)
 
@@ -203,49 +203,61 @@ def _install_iam_managed_policy_on_demand(patches: Patches) -> None:
 # Gap: moto's TransactWriteItems snapshots every table it touches and, when a condition fails,
 # restores the whole snapshot, undoing writes that other requests made meanwhile; the server
 # serves requests on parallel threads. Concurrent orders would then lose or resurrect stock for a
-# reason that does not exist on AWS. Serving one DynamoDB request at a time restores the
-# isolation DynamoDB guarantees (each request is atomic on its own).
+# reason that does not exist on AWS, and a stream read in the middle of a transaction would see
+# records of writes that are then rolled back. Serving one DynamoDB or DynamoDB Streams request at
+# a time restores the isolation DynamoDB guarantees (each request is atomic on its own; streams
+# carry committed writes only).
 
 
 def _install_dynamodb_request_isolation(patches: Patches) -> None:
     from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    original = DynamoHandler.call_action
     lock = threading.Lock()
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        original = handler.call_action
 
-    def call_action(self: Any) -> Any:
-        with lock:
-            return original(self)
+        def call_action(self: Any, _original: Any = original) -> Any:
+            with lock:
+                return _original(self)
 
-    patches.set(DynamoHandler, "call_action", call_action)
-
-
-# --- DynamoDB Streams: records kept, mappings honoured ---------------------------------------------
-# Gap: moto fires every stream event source mapping inline inside each write (per item, before a
-# transaction commits, whatever the mapping's Enabled flag) and then empties the shard, so
-# GetRecords never returns those records. Real DynamoDB keeps every record for 24 h and Lambda
-# polls committed records. The shim keeps every record and runs only an enabled mapping (the live
-# one: transactions deep-copy tables, mappings included), with just the new record. A pattern that
-# needs commit-time semantics disables its mapping and polls GetRecords itself.
+        patches.set(handler, "call_action", call_action)
 
 
-def install_dynamodb_stream_records(patches: Patches) -> None:
-    from moto.awslambda.utils import get_backend
-    from moto.dynamodb.models.table import StreamRecord, StreamShard
+# --- Lambda event-source mappings: no inline triggers -------------------------------------------
+# Gap: moto fires a mapping inline, inside the request that produced the record: per DynamoDB item
+# before a transaction commits (then it empties the shard, so GetRecords never returns those
+# records), and inside SendMessage for SQS. Real Lambda polls committed records asynchronously.
+# The shim leaves every mapping in the Lambda API (create, get, list, update, delete as before)
+# but detaches it from the table or queue, so moto never triggers it and stream records stay
+# readable; the embedded AWS's own pollers (event_sources.py) deliver instead.
 
-    def add(self: Any, old: Any, new: Any) -> None:
-        view = self.table.stream_specification["StreamViewType"]
-        event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
-        sequence = len(self.items) + self.starting_sequence_number
-        record = StreamRecord(self.table, view, event_name, old, new, sequence)
-        self.items.append(record)
-        for mapping in list(self.table.lambda_event_source_mappings.values()):
-            backend = get_backend(self.account_id, mapping.function_arn.split(":")[3])
-            live = backend.get_event_source_mapping(mapping.uuid)
-            if live is not None and live.enabled:
-                backend.send_dynamodb_items(live.function_arn, [record], live.event_source_arn)
 
-    patches.set(StreamShard, "add", add)
+def _install_event_source_mappings_detached(patches: Patches) -> None:
+    from moto.awslambda.models import LambdaBackend
+
+    original = LambdaBackend.create_event_source_mapping
+
+    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
+        mapping = original(self, spec)
+        for source in _trigger_holders(self.account_id, self.region_name):
+            triggers = source.lambda_event_source_mappings
+            for key, value in list(triggers.items()):
+                if value is mapping:
+                    del triggers[key]
+        return mapping
+
+    patches.set(LambdaBackend, "create_event_source_mapping", create_event_source_mapping)
+
+
+def _trigger_holders(account_id: str, region: str) -> list[Any]:
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.sqs.models import sqs_backends
+
+    return [
+        *sqs_backends[account_id][region].queues.values(),
+        *dynamodb_backends[account_id][region].tables.values(),
+    ]
 
 
 # --- EventBridge: the envelope a rule delivers ----------------------------------------------------
