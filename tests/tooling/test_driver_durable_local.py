@@ -16,8 +16,9 @@ import pytest
 from aws_durable_execution_sdk_python.lambda_service import ErrorObject
 from moto import mock_aws
 
-from catalog.drivers import DriverContext, DriverError, get_driver
+from catalog.drivers import DriverContext, DriverError, durable_operations, get_driver
 from catalog.drivers import durable_local as driver
+from catalog.drivers.base import ReportSpec
 from catalog.localaws.faults import FaultInjector
 from catalog.patterns import load
 from catalog.scenarios import Fault, Scenario
@@ -56,7 +57,7 @@ def test_registered_under_its_kind() -> None:
     ],
 )
 def test_short_error_name(wire: str | None, short: str | None) -> None:
-    assert driver.short_error_name(wire) == short
+    assert durable_operations.short_error_name(wire) == short
 
 
 def test_injected_errors_are_reported_by_their_bare_name_like_lambda() -> None:
@@ -75,7 +76,10 @@ def test_step_records_count_attempts_and_mark_compensations() -> None:
     wait = op("WAIT", "settlement-period", seconds=3600)
     undo = op("CONTEXT", "compensate-refund-payment", child_operations=invokes[:1])
     failed = op("STEP", "validate-order", status="FAILED", attempt=1, child_operations=[])
-    records = [driver.step_record(o) for o in (retried, step, wait, undo, failed)]
+    report = ReportSpec(compensations=("compensate-*",))
+    records = [
+        durable_operations.step_record(o, report) for o in (retried, step, wait, undo, failed)
+    ]
     assert [(r.name, r.kind, r.attempts, r.ok) for r in records] == [
         ("reserve-inventory", "invoke", 3, True),
         ("create-order", "step", 2, True),
@@ -83,8 +87,8 @@ def test_step_records_count_attempts_and_mark_compensations() -> None:
         ("compensate-refund-payment", "compensation", 1, True),
         ("validate-order", "step", 1, False),
     ]
-    described = [driver.describe_operation(o) for o in (retried, wait)]
-    assert driver._virtual_seconds(described) == 3600
+    described = [durable_operations.describe_operation(o) for o in (retried, wait)]
+    assert durable_operations.virtual_seconds(described) == 3600
 
 
 def test_environment_precedence_and_restore(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,12 +19,9 @@ from aws_durable_execution_sdk_python import DurableContext
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from catalog.drivers.base import DriverContext
-from catalog.drivers.durable_local import (
-    LocalDurableApp,
-    WorkerCall,
-    attempts_of,
-    short_error_name,
-)
+from catalog.drivers.durable_local import LocalDurableApp, WorkerCall
+from catalog.drivers.durable_operations import attempts_of, short_error_name
+from catalog.drivers.observe import plain
 from catalog.localaws.faults import FaultInjector, FaultPolicy
 
 KEYS = {"orders": "order_id", "inventory": "sku", "payments": "idempotency_key"}
@@ -170,7 +167,7 @@ class Chain:
             items: list[dict[str, Any]] = []
             for page in client.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
                 items += [
-                    _plain({k: deserializer.deserialize(v) for k, v in i.items()})
+                    plain({k: deserializer.deserialize(v) for k, v in i.items()})
                     for i in page["Items"]
                 ]
             rows[logical] = items
@@ -226,16 +223,6 @@ class Chain:
             ]
             outcomes.append(outcome)
         return outcomes
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | set | tuple):
-        return [_plain(v) for v in value]
-    if type(value).__name__ == "Decimal":
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
 
 
 # --- invariants -----------------------------------------------------------------------------

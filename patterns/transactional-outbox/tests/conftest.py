@@ -143,11 +143,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[UnitAws]:
 
 
 @pytest.fixture(scope="session")
-def outbox_stack(deployed_pattern: Any) -> Iterator[Any]:
-    """The pattern deployed with Terraform to the embedded AWS, the emulator's pollers off."""
-    from catalog.drivers.http_api import HttpApiRun
-
-    deployment = deployed_pattern(PATTERN)
-    # Before any write: the driver is the poller (see catalog.drivers.http_api).
-    HttpApiRun(deployment.context()).pause_emulator_pollers()
-    yield deployment
+def outbox_stack(deployed_pattern: Any) -> Any:
+    """The pattern deployed with Terraform to the embedded AWS; its stream and queue mappings run
+    when the embedded AWS settles (catalog.localaws.event_sources)."""
+    return deployed_pattern(PATTERN)

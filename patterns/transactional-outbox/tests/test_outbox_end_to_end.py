@@ -2,13 +2,9 @@
 
 POST -> order + outbox record (one transaction) -> stream -> relay -> bus -> queue -> consumer.
 
-Two emulator facts shape these tests (see catalog.drivers.http_api):
-- API Gateway v2 in the emulator does not proxy HTTP to Lambda: the driver builds the exact proxy
-  event (payload format 2.0) for the deployed route and invokes the integrated function.
-- The emulator fires stream triggers per item before a transaction commits; real DynamoDB delivers
-  committed records only. The emulator's mappings are disabled and the driver reads committed
-  records through the DynamoDB Streams API, applying the deployed mapping's settings. Nothing here
-  asserts what only the emulator would do.
+The embedded AWS serves the deployed HTTP API (payload format 2.0) and runs the deployed stream and
+queue mappings with Lambda's semantics, committed records only (see catalog.localaws.http_api and
+catalog.localaws.event_sources). Nothing here asserts what only the emulator would do.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ variables of all functions are applied to the process for the duration of the ru
 functions share the process here). Scenario faults (embedded AWS only, registered on
 `ctx.aws.faults`) wrap the worker handlers: `before` raises instead of running the handler, `after`
 runs it (its side effects happen) and then raises, losing the response. Against real AWS
-(`ctx.aws` is None) the same local run uses the deployed tables and functions' configuration. The report lists every top-level operation with its attempts; operations named
-`compensate-...` are compensations.
+(`ctx.aws` is None) the same local run uses the deployed tables and functions' configuration.
+The report lists every top-level operation with its attempts; metadata `catalog.report` names the
+compensations (`compensations`) and picks the rows shown (`tables`, `linkKeys`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ from typing import TYPE_CHECKING, Any
 from ..localaws.faults import FaultInjector
 from ..localaws.invoker import Invocation
 from ..scenarios import Scenario
-from .base import DriverContext, DriverError, ScenarioResult, StepRecord
+from .base import DriverContext, DriverError, ScenarioResult
+from .durable_operations import describe_operation, short_error_name, step_record, virtual_seconds
+from .observe import identifiers, related_rows, table_rows
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python_testing.runner import (
@@ -53,10 +56,7 @@ if TYPE_CHECKING:
 ORCHESTRATOR_OUTPUT = "orchestrator_function_name"
 WORKERS_OUTPUT = "worker_function_names"
 TABLES_OUTPUT = "table_names"
-COMPENSATION_PREFIX = "compensate-"
 DEFAULT_QUALIFIER = "live"
-# Row attributes that link the rows of one run across tables (see `related_rows`).
-LINK_KEYS = ("order_id", "idempotency_key")
 EXECUTION_TIMEOUT_S = 300  # real seconds: waits and backoffs are skipped by the virtual clock
 _QUIET = ("aws_durable_execution_sdk_python", "aws_durable_execution_sdk_python_testing")
 
@@ -65,7 +65,7 @@ Handler = Callable[[Any, Any], Any]
 
 @dataclass(frozen=True)
 class FunctionSetup:
-    logical: str  # "orchestrator", "inventory", ...
+    logical: str  # "orchestrator" or a worker_function_names key
     deployed_name: str
     handler: Handler
     environment: dict[str, str]
@@ -96,7 +96,7 @@ class LocalDurableApp:
     ctx: DriverContext
     faults: FaultInjector = field(default_factory=FaultInjector)
     environment: Mapping[str, str] = field(default_factory=dict)  # extra variables, win last
-    # Logical name ("orchestrator", "inventory", ...) -> handler to run instead of the imported
+    # Logical name ("orchestrator" or a worker key) -> handler to run instead of the imported
     # one (tests: spies, deliberately broken variants).
     overrides: Mapping[str, Handler] = field(default_factory=dict)
     execution_timeout_s: int = EXECUTION_TIMEOUT_S
@@ -300,11 +300,7 @@ def merged_environment(
     variables: dict[str, str] = {}
     if ctx.aws is not None:
         variables.update(ctx.aws.env())
-    qualifier = str(
-        ctx.pattern.metadata.get("catalog", {})
-        .get("driver", {})
-        .get("worker_qualifier", DEFAULT_QUALIFIER)
-    )
+    qualifier = str(ctx.driver_settings.get("worker_qualifier", DEFAULT_QUALIFIER))
     # Fallbacks first, so a deployed configuration (the truth) overrides them.
     for logical, setup in workers.items():
         variables[f"{logical.upper()}_FUNCTION"] = f"{setup.deployed_name}:{qualifier}"
@@ -331,7 +327,7 @@ def applied_environment(variables: Mapping[str, str]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def quiet_loggers() -> Iterator[None]:
-    """A failed order is an expected outcome: keep the SDK's stack traces out of the report."""
+    """A failed execution is an expected outcome: keep the SDK's stack traces out of the report."""
     saved = {name: logging.getLogger(name).level for name in _QUIET}
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -347,9 +343,8 @@ def quiet_loggers() -> Iterator[None]:
 
 def run_scenario(ctx: DriverContext, scenario: Scenario) -> ScenarioResult:
     # Like every driver: scenario faults exist on the embedded AWS only (the caller clears them).
+    ctx.apply_faults(scenario)
     faults = ctx.aws.faults if ctx.aws is not None else FaultInjector()
-    for fault in scenario.faults if ctx.aws is not None else ():
-        faults.add(fault.function, fault.error, fault.when, fault.times, fault.message)
     with LocalDurableApp(ctx, faults=faults) as app:
         started = time.perf_counter()
         name = f"{scenario.name}-{uuid.uuid4().hex[:8]}"
@@ -370,18 +365,23 @@ def to_scenario_result(
     status = outcome.execution_status.value if outcome.execution_status else outcome.status.value
     result = json.loads(outcome.result) if outcome.result else None
     operations = [describe_operation(op) for op in outcome.operations]
+    report = ctx.report
     return ScenarioResult(
         scenario=scenario,
         status=status,
         error=short_error_name(outcome.error.type) if outcome.error else None,
-        steps=[step_record(op) for op in outcome.operations],
-        tables=related_rows(ctx, execution_arn, result),
+        steps=[step_record(op, report) for op in outcome.operations],
+        tables=related_rows(
+            table_rows(ctx, report.tables),
+            identifiers(result) | {execution_arn},
+            report.link_keys,
+        ),
         details={
             "execution_arn": execution_arn,
             "result": result,
             "error_message": outcome.error.message if outcome.error else None,
             "operations": operations,
-            "virtual_seconds": _virtual_seconds(operations),
+            "virtual_seconds": virtual_seconds(operations),
             "worker_calls": [
                 {
                     "function": call.function,
@@ -395,136 +395,3 @@ def to_scenario_result(
         },
         duration_s=duration_s,
     )
-
-
-def short_error_name(error_type: str | None) -> str | None:
-    """`pkg.errors.OutOfStockError` -> `OutOfStockError`; `Sandbox.Timedout` stays whole."""
-    if not error_type:
-        return None
-    head, _, tail = error_type.rpartition(".")
-    if head and head[:1].isupper() and "." not in head:
-        return error_type
-    return tail
-
-
-def _children(op: Any) -> list[Any]:
-    return list(getattr(op, "child_operations", None) or [])
-
-
-def _type_name(op: Any) -> str:
-    return str(getattr(op.operation_type, "value", op.operation_type))
-
-
-def attempts_of(op: Any) -> int:
-    """Steps count their own attempts; a child context holding invokes counts the invokes."""
-    kind = _type_name(op)
-    if kind == "STEP":
-        return max(int(getattr(op, "attempt", 0) or 0), 1)
-    invokes = [c for c in _children(op) if _type_name(c) == "CHAINED_INVOKE"]
-    return max(len(invokes), 1)
-
-
-def step_record(op: Any) -> StepRecord:
-    kind = _type_name(op)
-    name = str(op.name or op.operation_id)
-    ok = str(getattr(op.status, "value", op.status)) == "SUCCEEDED"
-    if name.startswith(COMPENSATION_PREFIX):
-        step_kind = "compensation"
-    elif kind == "WAIT":
-        step_kind = "wait"
-    elif kind == "CHAINED_INVOKE" or any(_type_name(c) == "CHAINED_INVOKE" for c in _children(op)):
-        step_kind = "invoke"
-    else:
-        step_kind = "step"
-    return StepRecord(name, step_kind, attempts_of(op), ok)  # type: ignore[arg-type]
-
-
-def describe_operation(op: Any) -> dict[str, Any]:
-    return {
-        "name": op.name,
-        "type": _type_name(op),
-        "status": str(getattr(op.status, "value", op.status)),
-        "attempts": attempts_of(op),
-        "started": op.start_timestamp.isoformat() if op.start_timestamp else None,
-        "ended": op.end_timestamp.isoformat() if op.end_timestamp else None,
-        "error": short_error_name(op.error.type) if getattr(op, "error", None) else None,
-        "children": [describe_operation(c) for c in _children(op)],
-    }
-
-
-def _virtual_seconds(operations: list[dict[str, Any]]) -> float:
-    stamps = [
-        datetime.fromisoformat(s)
-        for op in operations
-        for s in (op["started"], op["ended"])
-        if s is not None
-    ]
-    return (max(stamps) - min(stamps)).total_seconds() if stamps else 0.0
-
-
-def related_rows(
-    ctx: DriverContext, execution_arn: str, result: Any
-) -> dict[str, list[dict[str, Any]]]:
-    """Rows of each deployed table that belong to this execution: rows mentioning its ARN or an
-    identifier in its result (`*_id`), then rows sharing a `LINK_KEYS` value with those; plus the
-    rows keyed by a SKU those rows list (stock)."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    dynamodb = ctx.client("dynamodb")
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for logical, name in sorted((ctx.outputs.get(TABLES_OUTPUT) or {}).items()):
-        items: list[dict[str, Any]] = []
-        for page in dynamodb.get_paginator("scan").paginate(TableName=name):
-            items += [{k: deserializer.deserialize(v) for k, v in i.items()} for i in page["Items"]]
-        rows[logical] = [_plain(item) for item in items]
-    # Identifiers only: a status such as "COMPLETED" would match every other run's rows.
-    needles = {execution_arn} | {
-        str(value)
-        for key, value in (result.items() if isinstance(result, dict) else [])
-        if isinstance(value, str) and (key.endswith("_id") or key in LINK_KEYS)
-    }
-    related: dict[str, list[dict[str, Any]]] = {logical: [] for logical in rows}
-    for _ in range(3):  # ARN -> order row -> its order_id -> reservation and payment rows
-        for logical, items in rows.items():
-            for item in items:
-                if item not in related[logical] and needles & set(_scalars(item)):
-                    related[logical].append(item)
-        grown = needles | {
-            str(item[key])
-            for items in related.values()
-            for item in items
-            for key in LINK_KEYS
-            if item.get(key)
-        }
-        if grown == needles:
-            break
-        needles = grown
-    skus = {
-        str(line["sku"])
-        for items in related.values()
-        for item in items
-        for line in item.get("lines") or []
-        if isinstance(line, dict) and "sku" in line
-    }
-    for logical, items in rows.items():
-        related[logical] += [i for i in items if i.get("sku") in skus and i not in related[logical]]
-    return related
-
-
-def _scalars(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _scalars(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _scalars(v)]
-    return [value]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | set | tuple):
-        return [_plain(v) for v in value]
-    if type(value).__name__ == "Decimal":
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value

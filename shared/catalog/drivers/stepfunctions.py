@@ -1,7 +1,8 @@
 """Driver for Step Functions patterns: one execution per scenario, read back from its history.
 
-Outputs used: `state_machine_arn`, `table_names`. Metadata `catalog.driver.compensations` lists the
-states that are compensations, so the report can show them in the order they ran.
+Outputs used: `state_machine_arn`, `table_names`. Metadata `catalog.report.compensations` names the
+states that are compensations, so the report can show them as they ran; its `tables` and
+`linkKeys` pick the rows shown.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ import time
 import uuid
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
 from ..scenarios import Scenario
-from .base import DriverContext, DriverError, ScenarioResult, StepRecord
+from .base import DriverContext, DriverError, ReportSpec, ScenarioResult, StepRecord
+from .observe import identifiers, related_rows, table_rows
 
 POLL_SECONDS = 0.05
 TIMEOUT_SECONDS = 120.0
@@ -24,7 +24,7 @@ def run_scenario(ctx: DriverContext, scenario: Scenario) -> ScenarioResult:
     arn = ctx.outputs.get("state_machine_arn")
     if not arn:
         raise DriverError(f"{ctx.pattern.name}: outputs have no state_machine_arn")
-    ctx.inject_faults(scenario)
+    ctx.apply_faults(scenario)
     sfn = ctx.client("stepfunctions")
     started = time.perf_counter()
     # Step Functions needs a unique name per execution; the emulator requires one explicitly.
@@ -35,16 +35,18 @@ def run_scenario(ctx: DriverContext, scenario: Scenario) -> ScenarioResult:
     )["executionArn"]
     description = wait_for_execution(sfn, execution_arn)
     duration = time.perf_counter() - started
-    compensations = set(
-        ctx.pattern.metadata.get("catalog", {}).get("driver", {}).get("compensations", [])
-    )
-    steps = steps_from_history(history(sfn, execution_arn), compensations)
+    report = ctx.report
+    steps = steps_from_history(history(sfn, execution_arn), report)
     return ScenarioResult(
         scenario=scenario.name,
         status=description["status"],
         error=description.get("error"),
         steps=steps,
-        tables=related_rows(ctx, scenario.input),
+        tables=related_rows(
+            table_rows(ctx, report.tables),
+            identifiers(scenario.input) | {execution_arn},
+            report.link_keys,
+        ),
         details={
             "executionArn": execution_arn,
             "cause": description.get("cause"),
@@ -79,8 +81,8 @@ def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
             return events
 
 
-def steps_from_history(events: list[dict[str, Any]], compensations: set[str]) -> list[StepRecord]:
-    """Task states in the order entered, with Lambda attempts and whether the last one succeeded."""
+def steps_from_history(events: list[dict[str, Any]], report: ReportSpec) -> list[StepRecord]:
+    """Task states as entered, with Lambda attempts and whether the last one succeeded."""
     steps: list[StepRecord] = []
     current: str | None = None
     attempts, ok = 0, False
@@ -100,42 +102,16 @@ def steps_from_history(events: list[dict[str, Any]], compensations: set[str]) ->
         ):
             ok = False
         elif kind == "TaskStateExited" and current:
-            step_kind = "compensation" if current in compensations else "task"
+            step_kind = "compensation" if report.is_compensation(current) else "task"
             steps.append(StepRecord(current, step_kind, max(attempts, 1), ok))
             current = None
     if current:  # a task that failed terminally ends the execution without TaskStateExited
         steps.append(
             StepRecord(
                 current,
-                "compensation" if current in compensations else "task",
+                "compensation" if report.is_compensation(current) else "task",
                 max(attempts, 1),
                 ok,
             )
         )
     return steps
-
-
-def related_rows(ctx: DriverContext, scenario_input: Any) -> dict[str, list[dict[str, Any]]]:
-    """Rows of each deployed table that mention an identifier of this scenario's input."""
-    needles = {v for v in _scalars(scenario_input) if isinstance(v, str) and len(v) >= 3}
-    dynamodb = ctx.client("dynamodb")
-    deserializer = TypeDeserializer()
-    tables: dict[str, list[dict[str, Any]]] = {}
-    for logical, name in sorted(ctx.outputs.get("table_names", {}).items()):
-        rows = []
-        for page in dynamodb.get_paginator("scan").paginate(TableName=name):
-            for item in page["Items"]:
-                row = {k: deserializer.deserialize(v) for k, v in item.items()}
-                values = [v for v in _scalars(row) if isinstance(v, str)]
-                if any(n == v or n in v for n in needles for v in values):
-                    rows.append(row)
-        tables[logical] = rows
-    return tables
-
-
-def _scalars(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _scalars(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _scalars(v)]
-    return [value]
