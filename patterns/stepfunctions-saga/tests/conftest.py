@@ -10,13 +10,14 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+
+from catalog.localaws import LambdaContext
 
 PATTERN_DIR = Path(__file__).resolve().parents[1]
 SRC_DIR = PATTERN_DIR / "src"
@@ -37,21 +38,10 @@ TABLE_ENV = {
 }
 
 
-@dataclass
-class FakeLambdaContext:
-    """The attributes Powertools' inject_lambda_context reads."""
-
-    function_name: str = "stepfunctions-saga-test"
-    memory_limit_in_mb: int = 128
-    invoked_function_arn: str = (
-        "arn:aws:lambda:us-east-1:123456789012:function:stepfunctions-saga-test"
-    )
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-
 @pytest.fixture
-def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
+def lambda_context() -> LambdaContext:
+    """What Powertools' inject_lambda_context reads, as the embedded AWS's invoker sets it."""
+    return LambdaContext.for_function("stepfunctions-saga-test")
 
 
 def create_tables(resource: Any, names: dict[str, str]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ moto (`aws` fixture). End-to-end tests deploy the Terraform root to the embedded
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
+from catalog.localaws import LambdaContext
 
 PATTERN = "transactional-outbox"
 PATTERN_DIR = Path(__file__).resolve().parents[1]
@@ -45,24 +48,12 @@ ENVIRONMENT = {
 }
 
 
-@dataclass
-class FakeLambdaContext:
-    """What Powertools reads from the Lambda context."""
-
-    function_name: str = "transactional-outbox-unit"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = (
-        "arn:aws:lambda:us-east-1:123456789012:function:transactional-outbox-unit"
-    )
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-    remaining_ms: int = 10_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+# What Powertools reads from the Lambda context, as the embedded AWS's invoker sets it.
+FakeLambdaContext = functools.partial(LambdaContext.for_function, "transactional-outbox-unit", 256)
 
 
 @pytest.fixture
-def lambda_context() -> FakeLambdaContext:
+def lambda_context() -> LambdaContext:
     return FakeLambdaContext()
 
 

@@ -71,6 +71,23 @@ class LambdaContext:
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
+    @classmethod
+    def for_function(
+        cls, function_name: str, memory_mb: int = 128, timeout_s: float = 10.0
+    ) -> LambdaContext:
+        """The context of an invocation outside any server (handler unit tests): the same
+        attributes the invoker sets, for a function in the embedded AWS's account."""
+        return cls(
+            function_name=function_name,
+            function_version="$LATEST",
+            invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}",
+            memory_limit_in_mb=memory_mb,
+            aws_request_id="00000000-0000-0000-0000-000000000000",
+            log_group_name=f"/aws/lambda/{function_name}",
+            log_stream_name="local",
+            timeout_s=timeout_s,
+        )
+
 
 @dataclass
 class _Outcome:
