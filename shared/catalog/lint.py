@@ -1,8 +1,8 @@
 """`catalog lint`: the static checks that the test command runs first, so CI runs them too.
 
 Steps, in order, stopping at the first that fails (the slow suite never starts on a lint failure):
-ruff check, ruff format --check, terraform fmt -check, terraform validate of every shared module and
-every pattern root, then the GitHub workflows' JSON Schema check and security audit. Every tool is
+ruff check, ruff format --check, the import contracts (import-linter), terraform fmt -check,
+terraform validate of every shared module and every pattern root, then the GitHub workflows' JSON Schema check and security audit. Every tool is
 the project's own pinned copy (requirements.lock, Terraform from PATH); nothing reaches the network
 but `terraform init` when no provider mirror is configured.
 """
@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import contracts
 from .engines import terraform as engines_terraform
 from .engines.terraform import _COPY_IGNORE as COPY_IGNORE
 from .engines.terraform import PLUGIN_DIR_ENV, adapt_for_local_provider, plugin_dir_args
@@ -240,9 +241,17 @@ def workflow_audit(root: Path) -> tuple[bool, str]:
     return _run([_tool("zizmor"), "--offline", "--no-progress", "--quiet", *files], root)
 
 
+def import_contracts(root: Path) -> tuple[bool, str]:
+    """import-linter: the layers run one way, shared/ imports no pattern (catalog.contracts)."""
+    with tempfile.TemporaryDirectory(prefix="catalog-contracts-") as folder:
+        ok, output = contracts.check(root, contracts.write_config(root, Path(folder)))
+    return ok, output
+
+
 STEPS: tuple[Step, ...] = (
     Step("ruff", ruff_check, "ruff check --fix ."),
     Step("format", ruff_format, "ruff format ."),
+    Step("imports", import_contracts, ""),
     Step("terraform-fmt", terraform_fmt, "terraform fmt -recursive ."),
     Step("terraform-validate", terraform_validate, ""),
     Step("workflow-schema", workflow_schema, ""),
