@@ -15,8 +15,8 @@ Key schema (a single string hash key per table):
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as AwsConnectionError
+from botocore.retries.standard import RetryContext, StandardRetryConditions
 
 from .errors import TransientError
 
@@ -31,48 +32,36 @@ ORDERS_TABLE = "ORDERS_TABLE"
 INVENTORY_TABLE = "INVENTORY_TABLE"
 PAYMENTS_TABLE = "PAYMENTS_TABLE"
 
-# Answers for which "try again later" is right; anything else is a bug or a business outcome.
-_TRANSIENT_CODES = frozenset(
+# botocore's own judgement of a retryable answer (throttling, 5xx, timeouts), plus DynamoDB's
+# transaction contention: a condition that was false is a business outcome, never retried.
+_RETRYABLE = StandardRetryConditions()
+_CONTENTION = frozenset(
     {
-        "InternalServerError",
-        "LimitExceededException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "ThrottlingException",
         "TransactionConflictException",
-        "TransactionInProgressException",
+        "TransactionConflict",
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
     }
 )
-# TransactWriteItems cancellation reasons that mean contention, not "a condition was false".
-_TRANSIENT_REASONS = frozenset(
-    {"ProvisionedThroughputExceeded", "ThrottlingError", "TransactionConflict"}
-)
 
-_lock = threading.Lock()
-# One resource per (region, endpoint), reused by warm invocations, yet still right when a test
-# points the environment at another emulator.
-_resources: dict[tuple[str | None, str | None], Any] = {}
+
+@functools.cache
+def _resource_for(region: str | None, endpoint: str | None) -> Any:
+    # One resource per (region, endpoint), reused by warm invocations, yet still right when a
+    # test points the environment at another emulator. A session of its own: thread-safe.
+    return boto3.session.Session(region_name=region).resource("dynamodb", endpoint_url=endpoint)
 
 
 def _resource() -> Any:
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
-    key = (region, endpoint)
-    with _lock:  # creating clients from one session is not thread-safe
-        resource = _resources.get(key)
-        if resource is None:
-            resource = boto3.session.Session(region_name=region).resource(
-                "dynamodb", endpoint_url=endpoint
-            )
-            _resources[key] = resource
-        return resource
+    return _resource_for(
+        os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+        os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL"),
+    )
 
 
 def reset_clients() -> None:
     """Forget cached resources (tests switch emulators between cases)."""
-    with _lock:
-        _resources.clear()
+    _resource_for.cache_clear()
 
 
 def table(env_name: str) -> Any:
@@ -111,20 +100,25 @@ def cancellation_codes(error: ClientError) -> list[str]:
     return [str(reason.get("Code") or "None") for reason in reasons]
 
 
+def _is_retryable(error: ClientError) -> bool:
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if status >= 500 or error_code(error) in _CONTENTION:
+        return True
+    if _CONTENTION & set(cancellation_codes(error)):
+        return True
+    model = client().meta.service_model.operation_model(error.operation_name)
+    context = RetryContext(attempt_number=1, operation_model=model, parsed_response=error.response)
+    return bool(_RETRYABLE.is_retryable(context))
+
+
 @contextlib.contextmanager
 def transient_errors() -> Iterator[None]:
     """Network failures and retryable answers leave as `TransientError`; the rest unchanged."""
     try:
         yield
     except ClientError as error:
-        code = error_code(error)
-        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        if code in _TRANSIENT_CODES or status >= 500:
-            raise TransientError(f"DynamoDB {code or status}") from error
-        if code == "TransactionCanceledException" and _TRANSIENT_REASONS & set(
-            cancellation_codes(error)
-        ):
-            raise TransientError("DynamoDB transaction cancelled by contention") from error
+        if _is_retryable(error):
+            raise TransientError(f"DynamoDB {error_code(error) or 'error'}") from error
         raise
     except (AwsConnectionError, HTTPClientError) as error:
         raise TransientError(f"DynamoDB unreachable: {error}") from error
