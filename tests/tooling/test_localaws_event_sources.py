@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -343,22 +343,6 @@ def _clean(aws: LocalAws) -> None:
     aws.reset()
 
 
-def _function(aws: LocalAws, name: str, code: str) -> str:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", code)
-    role = aws.client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")
-    return str(
-        aws.client("lambda").create_function(
-            FunctionName=name,
-            Runtime="python3.13",
-            Role=role["Role"]["Arn"],
-            Handler="app.handler",
-            Code={"ZipFile": buffer.getvalue()},
-        )["FunctionArn"]
-    )
-
-
 def _queue(aws: LocalAws, name: str, **attributes: str) -> tuple[str, str]:
     sqs = aws.client("sqs")
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
@@ -383,12 +367,12 @@ def _bodies(aws: LocalAws, function: str) -> list[list[Any]]:
 
 
 def test_queue_partial_batch_failures_go_to_the_dlq_after_max_receive_count(
-    aws: LocalAws,
+    aws: LocalAws, make_function: Callable[..., str]
 ) -> None:
     dlq_url, dlq_arn = _queue(aws, "dlq")
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3})
     url, arn = _queue(aws, "work", RedrivePolicy=redrive)
-    _function(aws, "consumer", CONSUMER)
+    make_function("consumer", CONSUMER)
     aws.client("lambda").create_event_source_mapping(
         EventSourceArn=arn,
         FunctionName="consumer",
@@ -411,11 +395,13 @@ def test_queue_partial_batch_failures_go_to_the_dlq_after_max_receive_count(
     assert aws.settle().activity[activity.uuid].invocations == 0  # idle: nothing left
 
 
-def test_queue_function_error_returns_the_whole_batch(aws: LocalAws) -> None:
+def test_queue_function_error_returns_the_whole_batch(
+    aws: LocalAws, make_function: Callable[..., str]
+) -> None:
     dlq_url, dlq_arn = _queue(aws, "dlq")
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
     url, arn = _queue(aws, "work", RedrivePolicy=redrive)
-    _function(aws, "consumer", CONSUMER)
+    make_function("consumer", CONSUMER)
     aws.client("lambda").create_event_source_mapping(
         EventSourceArn=arn, FunctionName="consumer", BatchSize=5
     )
@@ -428,9 +414,11 @@ def test_queue_function_error_returns_the_whole_batch(aws: LocalAws) -> None:
     assert _depth(aws, dlq_url) == 3 and _depth(aws, url) == 0
 
 
-def test_queue_batching_window_filters_and_disabled_mappings(aws: LocalAws) -> None:
+def test_queue_batching_window_filters_and_disabled_mappings(
+    aws: LocalAws, make_function: Callable[..., str]
+) -> None:
     url, arn = _queue(aws, "work")
-    _function(aws, "consumer", CONSUMER)
+    make_function("consumer", CONSUMER)
     mapping = aws.client("lambda").create_event_source_mapping(
         EventSourceArn=arn,
         FunctionName="consumer",
@@ -453,24 +441,15 @@ def test_queue_batching_window_filters_and_disabled_mappings(aws: LocalAws) -> N
     assert activity.filtered_out == 5 and _depth(aws, url) == 0
 
 
-def test_queue_without_a_dlq_that_never_succeeds_stops_the_settle(aws: LocalAws) -> None:
+def test_queue_without_a_dlq_that_never_succeeds_stops_the_settle(
+    aws: LocalAws, make_function: Callable[..., str]
+) -> None:
     url, arn = _queue(aws, "work")
-    _function(aws, "consumer", CONSUMER)
+    make_function("consumer", CONSUMER)
     aws.client("lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName="consumer")
     aws.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({"crash": True}))
     with pytest.raises(SettleError, match="no redrive policy"):
         aws.settle()
-
-
-def _stream_table(aws: LocalAws, name: str) -> str:
-    created = aws.client("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
-    return str(created["TableDescription"]["LatestStreamArn"])
 
 
 def _keys(aws: LocalAws, function: str) -> list[list[str]]:
@@ -481,11 +460,13 @@ def _keys(aws: LocalAws, function: str) -> list[list[str]]:
     ]
 
 
-def test_stream_mapping_delivers_committed_writes_only(aws: LocalAws) -> None:
+def test_stream_mapping_delivers_committed_writes_only(
+    aws: LocalAws, make_function: Callable[..., str], make_stream_table: Callable[[str], str]
+) -> None:
     """The FIELD-NOTES trap: moto would fire before a transaction commits. A cancelled
     transaction leaves no record, so the function never sees its item."""
-    stream = _stream_table(aws, "outbox")
-    _function(aws, "relay", RELAY)
+    stream = make_stream_table("outbox")
+    make_function("relay", RELAY)
     aws.client("lambda").create_event_source_mapping(
         EventSourceArn=stream, FunctionName="relay", StartingPosition="TRIM_HORIZON"
     )
@@ -512,10 +493,12 @@ def test_stream_mapping_delivers_committed_writes_only(aws: LocalAws) -> None:
     assert _keys(aws, "relay") == [["taken", "committed"]]
 
 
-def test_stream_poison_record_is_bisected_out_and_its_position_parked(aws: LocalAws) -> None:
-    stream = _stream_table(aws, "outbox")
+def test_stream_poison_record_is_bisected_out_and_its_position_parked(
+    aws: LocalAws, make_function: Callable[..., str], make_stream_table: Callable[[str], str]
+) -> None:
+    stream = make_stream_table("outbox")
     failures_url, failures_arn = _queue(aws, "relay-failures")
-    _function(aws, "relay", RELAY)
+    make_function("relay", RELAY)
     mapping = aws.client("lambda").create_event_source_mapping(
         EventSourceArn=stream,
         FunctionName="relay",

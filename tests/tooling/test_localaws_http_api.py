@@ -4,10 +4,9 @@ event, result mapping, and every authorization type, through APIs created with b
 from __future__ import annotations
 
 import base64
-import io
 import json
 import time
-import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -115,22 +114,6 @@ def _clean(aws: LocalAws) -> None:
     aws.reset()
 
 
-def _function(aws: LocalAws, name: str, code: str) -> str:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", code)
-    role = aws.client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")
-    return str(
-        aws.client("lambda").create_function(
-            FunctionName=name,
-            Runtime="python3.13",
-            Role=role["Role"]["Arn"],
-            Handler="app.handler",
-            Code={"ZipFile": buffer.getvalue()},
-        )["FunctionArn"]
-    )
-
-
 def _api(aws: LocalAws) -> tuple[Any, str, str]:
     """An HTTP API with one echo integration; returns (client, api id, endpoint)."""
     apigw = aws.client("apigatewayv2")
@@ -149,8 +132,10 @@ def _integration(apigw: Any, api_id: str, function_arn: str, version: str = "2.0
     )
 
 
-def test_request_reaches_the_route_with_stage_and_errors(aws: LocalAws) -> None:
-    echo = _function(aws, "echo", ECHO)
+def test_request_reaches_the_route_with_stage_and_errors(
+    aws: LocalAws, make_function: Callable[..., str]
+) -> None:
+    echo = make_function("echo", ECHO)
     apigw, api_id, endpoint = _api(aws)
     target = f"integrations/{_integration(apigw, api_id, echo)}"
     apigw.create_route(ApiId=api_id, RouteKey="POST /orders/{id}", Target=target)
@@ -169,8 +154,8 @@ def test_request_reaches_the_route_with_stage_and_errors(aws: LocalAws) -> None:
         aws.http_apis.request("https://nope.execute-api.us-east-1.amazonaws.com/x")
 
 
-def test_payload_1_is_refused_not_guessed(aws: LocalAws) -> None:
-    echo = _function(aws, "echo", ECHO)
+def test_payload_1_is_refused_not_guessed(aws: LocalAws, make_function: Callable[..., str]) -> None:
+    echo = make_function("echo", ECHO)
     apigw, api_id, endpoint = _api(aws)
     target = f"integrations/{_integration(apigw, api_id, echo, '1.0')}"
     apigw.create_route(ApiId=api_id, RouteKey="GET /x", Target=target)
@@ -178,8 +163,8 @@ def test_payload_1_is_refused_not_guessed(aws: LocalAws) -> None:
         aws.http_apis.request(f"{endpoint}/x")
 
 
-def test_iam_route_carries_the_caller(aws: LocalAws) -> None:
-    echo = _function(aws, "echo", ECHO)
+def test_iam_route_carries_the_caller(aws: LocalAws, make_function: Callable[..., str]) -> None:
+    echo = make_function("echo", ECHO)
     apigw, api_id, endpoint = _api(aws)
     target = f"integrations/{_integration(apigw, api_id, echo)}"
     apigw.create_route(ApiId=api_id, RouteKey="GET /x", Target=target, AuthorizationType="AWS_IAM")
@@ -194,8 +179,10 @@ def _jwt(claims: dict[str, Any]) -> str:
     return f"{part({'alg': 'none'})}.{part(claims)}.sig"
 
 
-def test_jwt_route_checks_issuer_audience_expiry_and_scopes(aws: LocalAws) -> None:
-    echo = _function(aws, "echo", ECHO)
+def test_jwt_route_checks_issuer_audience_expiry_and_scopes(
+    aws: LocalAws, make_function: Callable[..., str]
+) -> None:
+    echo = make_function("echo", ECHO)
     apigw, api_id, endpoint = _api(aws)
     authorizer = apigw.create_authorizer(
         ApiId=api_id,
@@ -238,9 +225,11 @@ def test_jwt_route_checks_issuer_audience_expiry_and_scopes(aws: LocalAws) -> No
     assert jwt["claims"]["sub"] == "u-1" and jwt["scopes"] == ["orders/read"]
 
 
-def test_lambda_authorizer_simple_and_policy_responses(aws: LocalAws) -> None:
-    echo = _function(aws, "echo", ECHO)
-    authorizer_arn = _function(aws, "authorizer", AUTHORIZER)
+def test_lambda_authorizer_simple_and_policy_responses(
+    aws: LocalAws, make_function: Callable[..., str]
+) -> None:
+    echo = make_function("echo", ECHO)
+    authorizer_arn = make_function("authorizer", AUTHORIZER)
     apigw, api_id, endpoint = _api(aws)
     target = f"integrations/{_integration(apigw, api_id, echo)}"
     for name, simple in (("simple", True), ("policy", False)):

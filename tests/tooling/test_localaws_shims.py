@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -243,17 +244,6 @@ def test_dynamodb_transaction_rollback_does_not_undo_concurrent_writes(aws: Loca
     assert item["n"]["N"] == "40"
 
 
-def _stream_table(aws: LocalAws, name: str) -> str:
-    created = aws.client("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
-    return str(created["TableDescription"]["LatestStreamArn"])
-
-
 def _stream_records(aws: LocalAws, stream_arn: str) -> list[dict[str, Any]]:
     streams = aws.client("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
@@ -263,10 +253,12 @@ def _stream_records(aws: LocalAws, stream_arn: str) -> list[dict[str, Any]]:
     return list(streams.get_records(ShardIterator=iterator)["Records"])
 
 
-def test_mappings_never_fire_inline_and_stream_records_stay_readable(aws: LocalAws) -> None:
+def test_mappings_never_fire_inline_and_stream_records_stay_readable(
+    aws: LocalAws, make_stream_table: Callable[[str], str]
+) -> None:
     """moto would invoke inside the write (before a transaction commits) and inside SendMessage;
     with the shim only the embedded AWS's pollers deliver (aws.settle())."""
-    stream_arn = _stream_table(aws, "outbox")
+    stream_arn = make_stream_table("outbox")
     sqs = aws.client("sqs")
     url = sqs.create_queue(QueueName="work")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][

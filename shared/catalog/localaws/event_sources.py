@@ -56,16 +56,6 @@ class MappingActivity:
     eventbridge_events: set[str] = field(default_factory=set)  # ids of EventBridge envelopes seen
     seconds: float = 0.0
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "invocations": self.invocations,
-            "failed_invocations": self.failed_invocations,
-            "records": self.records,
-            "filtered_out": self.filtered_out,
-            "discarded": self.discarded,
-        }
-
 
 @dataclass
 class Settled:
