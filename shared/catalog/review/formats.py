@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import tomllib
 from collections import Counter, defaultdict
+from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .model import RULES, Finding, Report
 
@@ -148,19 +153,65 @@ def to_github(report: Report) -> str:
 
 
 # ------------------------------------------------------------------ sarif
-def _uri(path: str) -> str:
-    return Path(path).as_uri() if Path(path).is_absolute() else path
+RULES_DOC = Path(__file__).with_name("RULES.md")
+_RULES_DOC_IN_REPO = "shared/catalog/review/RULES.md"
 
 
-def to_sarif(report: Report) -> dict[str, Any]:
+def tool_version() -> str:
+    """The installed package's version (pyproject's when run from a source tree)."""
+    try:
+        return metadata.version("serverless-pattern-catalog")
+    except metadata.PackageNotFoundError:
+        pyproject = Path(__file__).resolve().parents[3] / "pyproject.toml"
+        with pyproject.open("rb") as handle:
+            return str(tomllib.load(handle)["project"]["version"])
+
+
+def _help_uri(rule_id: str) -> str:
+    """RULES.md on the repository at this commit when run by GitHub Actions, else the local copy."""
+    server, repo, sha = (
+        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA")
+    )
+    anchor = f"#{rule_id.lower()}"
+    if server and repo and sha:
+        return f"{server}/{repo}/blob/{sha}/{_RULES_DOC_IN_REPO}{anchor}"
+    return RULES_DOC.resolve().as_uri() + anchor
+
+
+def _relative_uri(path: str, base: Path) -> str:
+    """Repository-relative (POSIX) URI: never an absolute path."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        candidate = Path(os.path.relpath(candidate, base))
+    return quote(candidate.as_posix())
+
+
+def _fingerprint(f: Finding) -> str:
+    """Stable across runs and line moves: rule, pattern, file and message."""
+    key = "\0".join((f.rule, f.pattern, Path(f.path).as_posix(), f.message))
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def to_sarif(report: Report, base: Path | None = None) -> dict[str, Any]:
+    """SARIF 2.1.0: URIs relative to `base` (the working directory: the repository root in CI)
+    under `%SRCROOT%`, one result per finding at file level, not-analysed items as tool
+    execution notifications."""
+    base = (base or Path.cwd()).resolve()
     rule_ids = sorted(RULES)
     index = {rid: i for i, rid in enumerate(rule_ids)}
     rules = [
         {
             "id": r.id,
-            "name": r.title,
+            "name": r.id,
             "shortDescription": {"text": r.title},
             "fullDescription": {"text": f"{r.title}. Example: {r.example}"},
+            "help": {
+                "text": f"{r.id} ({r.category}, {r.severity}): {r.title}. Example: {r.example}. "
+                f"Every rule is described in {_RULES_DOC_IN_REPO}.",
+                "markdown": f"**{r.id}** ({r.category}, {r.severity}): {r.title}.\n\n"
+                f"Example: `{r.example}`\n\nSee `{_RULES_DOC_IN_REPO}`.",
+            },
+            "helpUri": _help_uri(r.id),
             "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
             "properties": {"category": r.category, "tags": [r.category]},
         }
@@ -168,7 +219,9 @@ def to_sarif(report: Report) -> dict[str, Any]:
     ]
     results = []
     for f in report.findings:
-        location: dict[str, Any] = {"artifactLocation": {"uri": _uri(f.path)}}
+        location: dict[str, Any] = {
+            "artifactLocation": {"uri": _relative_uri(f.path, base), "uriBaseId": "%SRCROOT%"}
+        }
         if f.line:
             location["region"] = {"startLine": f.line}
         results.append(
@@ -178,23 +231,35 @@ def to_sarif(report: Report) -> dict[str, Any]:
                 "level": _SARIF_LEVEL[f.severity],
                 "message": {"text": f.message + (f" ({f.hint})" if f.hint else "")},
                 "locations": [{"physicalLocation": location}],
+                "partialFingerprints": {"catalogFindingHash/v1": _fingerprint(f)},
                 "properties": {"category": f.category, "pattern": f.pattern, "hint": f.hint},
             }
         )
-    notifications = [
-        {
-            "level": "note",
-            "message": {"text": f"not analysed: {n.reason}"},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(n.path)}}}],
-        }
-        for n in report.notices
-    ]
+    notifications = []
+    for n in report.notices:
+        uri = _relative_uri(n.path, base)
+        note: dict[str, Any] = {"level": "note", "message": {"text": f"not analysed: {n.reason}"}}
+        target = Path(n.path) if Path(n.path).is_absolute() else base / n.path
+        if target.is_file():
+            note["locations"] = [
+                {"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}}
+            ]
+        else:  # a folder (vendored tree, tooling folder): named in the text, never a location
+            note["message"]["text"] = f"not analysed: {uri}: {n.reason}"
+        notifications.append(note)
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {"driver": {"name": "catalog-review", "version": "1.0.0", "rules": rules}},
+                "tool": {
+                    "driver": {
+                        "name": "catalog-review",
+                        "version": tool_version(),
+                        "informationUri": _help_uri("rules").split("#")[0],
+                        "rules": rules,
+                    }
+                },
                 "invocations": [
                     {"executionSuccessful": True, "toolExecutionNotifications": notifications}
                 ],
