@@ -6,7 +6,7 @@ import json
 import re
 import shlex
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -181,22 +181,29 @@ class Section:
     body: str  # the Markdown up to the next heading of the same or a higher level
 
 
-def readme_outline(text: str) -> list[Section]:
-    """Headings as a Markdown parser sees them (a `## x` inside fenced code is no heading)."""
+@cache
+def _block_parser() -> Any:
+    """CommonMark block structure only: headings need no inline parse (the slow part)."""
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark").parse(text)
+    return MarkdownIt("commonmark").disable(["inline", "text_join"])
+
+
+@lru_cache(maxsize=256)
+def readme_outline(text: str) -> tuple[Section, ...]:
+    """Headings as a Markdown parser sees them (a `## x` inside fenced code is no heading)."""
+    tokens = _block_parser().parse(text)
     lines = text.splitlines(keepends=True)
     heads = [
-        (int(tok.tag[1]), tokens[i + 1].content.strip(), tok.map[0] if tok.map else 0)
+        (int(tok.tag[1]), tokens[i + 1].content.strip(), *(tok.map or (0, 1)))
         for i, tok in enumerate(tokens)
         if tok.type == "heading_open"
     ]
     out = []
-    for index, (level, title, start) in enumerate(heads):
-        end = next((s for lv, _, s in heads[index + 1 :] if lv <= level), len(lines))
-        out.append(Section(level, title, start + 1, "".join(lines[start + 1 : end])))
-    return out
+    for index, (level, title, start, after) in enumerate(heads):
+        end = next((s for lv, _, s, _ in heads[index + 1 :] if lv <= level), len(lines))
+        out.append(Section(level, title, start + 1, "".join(lines[after:end])))
+    return tuple(out)
 
 
 def readme_sections(text: str) -> list[str]:

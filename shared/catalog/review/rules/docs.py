@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from ...metadata import README_SECTIONS, check_readme, readme_sections
 from ..context import PatternContext
@@ -102,6 +103,22 @@ SERVICES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("API Gateway", "Amazon API Gateway", ()),
     ("S3", "Amazon S3", ("Amazon Simple Storage Service",)),
 )
+
+
+def _service_patterns(
+    short: str, proper: str, longs: tuple[str, ...]
+) -> tuple[re.Pattern[str], ...]:
+    """Any form of the name (first reference), and the name with the wrong prefix."""
+    bare = re.escape(short).replace(r"\ ", r"\s+")
+    longs_rx = "|".join(re.escape(x).replace(r"\ ", r"\s+") for x in longs) or "(?!x)x"
+    wrong_prefix = "Amazon" if proper.startswith("AWS") else "AWS"
+    return (
+        re.compile(rf"(?:\b(?:{longs_rx})\b)|(?:\b((?:AWS|Amazon)\s+)?{bare}(?![\w@-]))"),
+        re.compile(rf"\b{wrong_prefix}\s+{bare}(?![\w-])"),
+    )
+
+
+_SERVICE_RX = tuple(_service_patterns(*service) for service in SERVICES)
 _DURABLE = re.compile(r"(?<!Azure )\b(?:(?:AWS\s+)?Lambda\s+)?Durable\s+Functions\b")
 
 
@@ -148,7 +165,22 @@ def check_sections(ctx: PatternContext) -> None:
             ctx.note(name, problem.message)
 
 
+_INLINE_CODE = re.compile(r"`[^`]*`")
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+_URL = re.compile(r"https?://\S+")
+
+
+@lru_cache(maxsize=64)
+def _prose(text: str) -> tuple[str, ...]:
+    return tuple(_prose_lines(text))
+
+
 def prose(text: str) -> list[str]:
+    """The text's lines with fenced code, inline code, URLs and HTML comments blanked."""
+    return list(_prose(text))
+
+
+def _prose_lines(text: str) -> list[str]:
     """The text's lines with fenced code, inline code, URLs and HTML comments blanked."""
     text = re.sub(r"<!--.*?-->", lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.DOTALL)
     out, fence = [], False
@@ -160,9 +192,12 @@ def prose(text: str) -> list[str]:
         if fence:
             out.append("")
             continue
-        line = re.sub(r"`[^`]*`", lambda m: " " * len(m.group(0)), line)
-        line = re.sub(r"\]\([^)]*\)", lambda m: "]" + " " * (len(m.group(0)) - 1), line)
-        line = re.sub(r"https?://\S+", lambda m: " " * len(m.group(0)), line)
+        if "`" in line:
+            line = _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
+        if "](" in line:
+            line = _LINK_TARGET.sub(lambda m: "]" + " " * (len(m.group(0)) - 1), line)
+        if "://" in line:
+            line = _URL.sub(lambda m: " " * len(m.group(0)), line)
         out.append(line)
     return out
 
@@ -208,10 +243,7 @@ def check_service_names(ctx: PatternContext) -> None:
     title = "\n".join(line if i == title_index else "" for i, line in enumerate(lines))
     body = "\n".join("" if i == title_index else line for i, line in enumerate(lines))
     everything = "\n".join(lines)
-    for short, proper, longs in SERVICES:
-        bare = re.escape(short).replace(r"\ ", r"\s+")
-        longs_rx = "|".join(re.escape(x).replace(r"\ ", r"\s+") for x in longs) or "(?!x)x"
-        any_form = re.compile(rf"(?:\b(?:{longs_rx})\b)|(?:\b((?:AWS|Amazon)\s+)?{bare}(?![\w@-]))")
+    for (short, proper, longs), (any_form, wrong_form) in zip(SERVICES, _SERVICE_RX, strict=True):
         for part in (title, body):
             m = any_form.search(part)
             if m is None:
@@ -224,8 +256,7 @@ def check_service_names(ctx: PatternContext) -> None:
                     f"first reference {short!r} should be {proper!r}",
                     f"write {proper!r} the first time, {short!r} afterwards",
                 )
-        wrong_prefix = "Amazon" if proper.startswith("AWS") else "AWS"
-        for m in re.finditer(rf"\b{wrong_prefix}\s+{bare}(?![\w-])", everything):
+        for m in wrong_form.finditer(everything):
             ctx.report(
                 "DOC004",
                 name,
