@@ -196,6 +196,8 @@ def _prose_lines(text: str) -> list[str]:
             line = _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
         if "](" in line:
             line = _LINK_TARGET.sub(lambda m: "]" + " " * (len(m.group(0)) - 1), line)
+        if "[" in line:  # `Amazon [API Gateway](...)`: the link text reads as prose
+            line = line.replace("[", " ").replace("]", " ")
         if "://" in line:
             line = _URL.sub(lambda m: " " * len(m.group(0)), line)
         out.append(line)

@@ -12,6 +12,7 @@ from ...metadata import CATALOG_SCHEMA, PUBLIC_SCHEMA, validate_metadata
 from .. import pathcase
 from ..context import PatternContext
 from ..discover import METADATA_FILE, is_metadata
+from ..loaders import line_at, load_json
 from ..model import rule
 from . import check
 
@@ -140,6 +141,7 @@ def _report_problem(
     rule_id = _CODE_TO_RULE.get(code, "META003")
     hint = ""
     if rule_id == "META003":
+        line = _path_line(ctx.read_text(name) or "", message) or line
         field = next((f for f in _FIELD_HINTS if re.search(rf"\b{f}\b", message)), None)
         hint = _FIELD_HINTS.get(field or "", "follow the pattern schema (_pattern-model)")
         if field == "linkedin" and "does not match" in message:
@@ -152,6 +154,20 @@ def _report_problem(
     if code not in _CODE_TO_RULE and rule_id == "META003":
         message = f"{code}: {message}"
     ctx.report(rule_id, name, line, message, hint)
+
+
+def _path_line(text: str, message: str) -> int | None:
+    """The line of the value a schema message names by its JSON path (`authors/2/linkedin: ...`);
+    the same key appears once per author, so the key alone gives the first one's line."""
+    match = re.match(r"([\w$.-]+(?:/[\w$.-]+)+):", message)
+    if not match:
+        return None
+    try:
+        data = load_json(text)
+    except ValueError:
+        return None
+    path = [int(p) if p.isdigit() else p for p in match.group(1).split("/")]
+    return line_at(data, path)
 
 
 def _with_case(ctx: PatternContext, message: str) -> tuple[str, str]:

@@ -190,6 +190,7 @@ _TF_PROSE = re.compile(r"^\s*(?:description|error_message|condition)\s*=")
 _EXAMPLE = re.compile(
     r"\b(?:e\.g\.|eg\.|i\.e\.|for example|for instance|such as|like)[\s:,(]*\S*$", re.I
 )
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _YAML_KEY = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z0-9_.-]+)\s*:")
 
 
@@ -261,6 +262,8 @@ def check_regions(ctx: PatternContext) -> None:
         text = ctx.read_text(rel)
         if text is None or not _REGION.search(text):
             continue
+        if rel.endswith((*JS_SUFFIXES, ".java", ".cs", ".go")) and "/*" in text:
+            text = _BLOCK_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
         lines = text.splitlines()
         prose = _prose_lines(ctx, rel, lines)
         for number, line in enumerate(lines, start=1):
