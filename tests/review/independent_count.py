@@ -122,7 +122,9 @@ def count(checkout: Path) -> Counter[str]:
             except UnicodeDecodeError:
                 found = None
             if found is not None:
-                counts["DOC002"] += sum(1 for s in SECTIONS if s not in found)
+                counts["DOC002"] += sum(
+                    1 for s in SECTIONS if not any(h == s or h.startswith(f"{s} ") for h in found)
+                )
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", folder.name):
             counts["NAME002"] += 1
         files, junk = files_of(folder)

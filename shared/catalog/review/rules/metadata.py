@@ -147,6 +147,8 @@ def _report_problem(
         if field == "linkedin" and "does not match" in message:
             message = f"{message.split(':', 1)[0]}: linkedin must be an id, not a URL ({message})"
     elif rule_id == "META006":
+        if _below_project_folder(ctx, name, message):
+            return  # templateFile is relative to projectFolder, a subfolder here: it exists
         message, hint = _with_case(ctx, message)
         line = _value_line(ctx.read_text(name) or "", message) or line
     elif rule_id == "META005":
@@ -154,6 +156,22 @@ def _report_problem(
     if code not in _CODE_TO_RULE and rule_id == "META003":
         message = f"{code}: {message}"
     ctx.report(rule_id, name, line, message, hint)
+
+
+def _below_project_folder(ctx: PatternContext, name: str, message: str) -> bool:
+    """projectFolder `<folder>/src` with templateFile `template.yml`: src/template.yml exists."""
+    match = re.search(r"templateFile '([^']+)'", message)
+    try:
+        data = load_json(ctx.read_text(name) or "")
+        folder = str(data["gitHub"]["template"]["projectFolder"])
+    except (ValueError, KeyError, TypeError):
+        return False
+    inside = folder.removeprefix(f"{ctx.name}/")
+    return (
+        match is not None
+        and inside != folder
+        and (ctx.root / inside / match.group(1).lstrip("/")).is_file()
+    )
 
 
 def _path_line(text: str, message: str) -> int | None:

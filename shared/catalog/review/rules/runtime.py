@@ -184,7 +184,20 @@ def region_files(ctx: PatternContext) -> list[str]:
 
 # Keys whose values are prose or a list of choices, not a deployed setting.
 _PROSE_KEYS = frozenset(
-    {"Description", "AllowedValues", "ConstraintDescription", "Mappings", "Metadata", "Conditions"}
+    {
+        "Description",
+        "AllowedValues",
+        "ConstraintDescription",
+        "Mappings",
+        "Metadata",
+        "Conditions",
+        "Regions",  # Route 53 health checkers' regions: a choice of checkers, not a deployment
+    }
+)
+# A region read from the environment first: the literal is only its fallback.
+_FROM_ENVIRONMENT = re.compile(
+    r"AWS_REGION|AWS_DEFAULT_REGION|CDK_DEFAULT_REGION|opt:region|getenv|environ|process\.env"
+    r"|System\.getenv|Environment\.GetEnvironmentVariable|os\.Getenv"
 )
 _TF_PROSE = re.compile(r"^\s*(?:description|error_message|condition)\s*=")
 _EXAMPLE = re.compile(
@@ -273,6 +286,8 @@ def check_regions(ctx: PatternContext) -> None:
             m = _REGION.search(code)
             if m and _EXAMPLE.search(code[: m.start()]):
                 continue  # "e.g. us-east-1": an example in a message
+            if m and _FROM_ENVIRONMENT.search(code[: m.start()]):
+                continue  # os.environ.get("AWS_REGION", "us-east-1"): a fallback
             if m:
                 ctx.report(
                     "RT002",
