@@ -89,7 +89,7 @@ def readme_sections(text: str) -> set[str]:
     parser = MarkdownIt("commonmark").disable(["inline", "text_join"])
     tokens = parser.parse(text)
     return {
-        tokens[i + 1].content.strip().lower()
+        tokens[i + 1].content.strip().lower().rstrip(" :.")
         for i, t in enumerate(tokens)
         if t.type == "heading_open" and t.tag in ("h2", "h3")
     }
@@ -140,7 +140,10 @@ def count(checkout: Path) -> Counter[str]:
                 counts["HYG003"] += 1
             elif lower.endswith((".pyc", ".pyo", ".class")):
                 compiled = True
-            elif lower.endswith(ARCHIVE_ENDINGS):
+            elif lower.endswith(ARCHIVE_ENDINGS) and name not in (
+                "maven-wrapper.jar",
+                "gradle-wrapper.jar",
+            ):
                 counts["HYG004"] += 1
         counts["HYG002"] += compiled
         counts["RT003"] += runtime_typos(folder, files)

@@ -145,7 +145,7 @@ def check_sections(ctx: PatternContext) -> None:
     if text is None:
         return
     if ctx.flavour == "public":
-        found = [s.lower() for s in readme_sections(text)]
+        found = [s.lower().rstrip(" :.") for s in readme_sections(text)]
         for section in README_SECTIONS:
             # "Deployment Instructions Part 1" covers the section too
             if not any(s == section.lower() or s.startswith(f"{section.lower()} ") for s in found):

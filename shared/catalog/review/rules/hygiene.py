@@ -48,6 +48,8 @@ STATE_SUFFIXES = (".tfstate", ".tfstate.backup", ".tfplan")
 ARCHIVE_SUFFIXES = (".zip", ".jar", ".war", ".whl", ".tar.gz", ".tgz", ".egg")
 COMPILED_SUFFIXES = (".pyc", ".pyo", ".class")
 SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".java", ".kt", ".go", ".cs", ".rb", ".rs")
+# The Maven and Gradle wrappers' bootstrap jars are committed by design (mvnw, gradlew run them).
+BUILD_WRAPPERS = frozenset({"maven-wrapper.jar", "gradle-wrapper.jar"})
 _HINT_IGNORE = "delete it from the pattern and add it to .gitignore"
 
 
@@ -84,7 +86,7 @@ def check_hygiene(ctx: PatternContext) -> None:
             )
         elif lower.endswith(COMPILED_SUFFIXES):
             compiled_dirs.add(str(PurePosixPath(rel).parent))
-        elif lower.endswith(ARCHIVE_SUFFIXES):
+        elif lower.endswith(ARCHIVE_SUFFIXES) and name not in BUILD_WRAPPERS:
             source = "" if has_source else " without its source"
             ctx.report(
                 "HYG004",

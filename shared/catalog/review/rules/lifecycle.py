@@ -129,7 +129,9 @@ def _retention_hint(engine: str, rule_id: str) -> str:
 _EMPTIES_BUCKET = re.compile(
     r"\bs3\s+rm\b[^\n]*--recursive|--recursive[^\n]*\bs3\s+rm\b|\bs3\s+rb\b[^\n]*--force"
     r"|\bs3api\s+delete-objects?\b|\bempty(?:ing)?\s+(?:the\s+|your\s+|each\s+)?(?:\S+\s+)?buckets?\b"
-    r"|\bbuckets?\b[^\n.]{0,60}\bempt(?:y|ied)\b",
+    r"|\bbuckets?\b[^\n.]{0,60}\bempt(?:y|ied)\b"
+    r"|\b(?:delete|remove|empty|clear)\b[^\n.]{0,60}\b(?:objects|files|contents)\b[^\n.]{0,60}"
+    r"\bbuckets?\b",
     re.IGNORECASE,
 )
 
@@ -140,8 +142,12 @@ def _cleanup_empties_buckets(ctx: PatternContext) -> bool:
     text = ctx.read_text(name) if name else None
     if not text:
         return False
+    lines = text.splitlines()
+    # from the Cleanup heading to the end: it is the README's last section, and a warning after
+    # it ("empty the bucket first", even when written as a setext heading) belongs to it
     return any(
-        "clean" in s.title.lower() and _EMPTIES_BUCKET.search(s.body) for s in readme_outline(text)
+        "clean" in s.title.lower() and _EMPTIES_BUCKET.search("\n".join(lines[s.line - 1 :]))
+        for s in readme_outline(text)
     )
 
 
