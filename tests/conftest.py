@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from catalog.inspect import pulumi_resources, terraform_resources
+from catalog.inspect import pulumi_resources, terraform_mock_resources, terraform_resources
 from catalog.localaws import LocalAws
 from catalog.patterns import Pattern, discover
 from catalog.resources import Resource
@@ -29,6 +29,20 @@ def terraform_model(local_aws: LocalAws) -> Callable[[Pattern], list[Resource]]:
         require_terraform()
         if pattern.name not in cache:
             cache[pattern.name] = terraform_resources(pattern, local_aws)
+        return cache[pattern.name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def terraform_settings_model() -> Callable[[Pattern], list[Resource]]:
+    """Each pattern's root evaluated under mock_provider (every value known), once per session."""
+    cache: dict[str, list[Resource]] = {}
+
+    def get(pattern: Pattern) -> list[Resource]:
+        require_terraform()
+        if pattern.name not in cache:
+            cache[pattern.name] = terraform_mock_resources(pattern)
         return cache[pattern.name]
 
     return get

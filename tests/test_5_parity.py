@@ -1,24 +1,123 @@
-"""5. Parity: both engines create the same resource kinds and counts, retention and removal."""
+"""5. Parity: both engines create the same resources with the same settings.
+
+Resources pair up by what names them in AWS; settings are compared per resource (runtime, handler,
+memory, timeout, architecture, environment keys, IAM statements per role, log groups and
+retention, event-source mappings, table keys, billing and streams, state machine logging, ...;
+the table is `catalog.settings.KINDS`). The Terraform side is the root evaluated under
+`mock_provider`, the Pulumi side the program under mocks; both get the same computed ARNs, so the
+resources an IAM statement grants compare literally.
+"""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
-from catalog.patterns import Pattern
-from catalog.policies import check_parity, resource_profile
+from catalog.engines.terraform import TerraformWorkspace
+from catalog.inspect import pulumi_resources, terraform_mock_resources
+from catalog.patterns import PATTERNS_DIR, Pattern, discover
+from catalog.policies import check_parity
 from catalog.resources import Resource
+from catalog.testing import require_terraform
 
 Model = Callable[[Pattern], list[Resource]]
 
+# Prepended to a copy of a Pulumi program: one function gets another timeout, one role policy
+# one more action. A stack transformation sees every resource the program registers.
+_PULUMI_DRIFT = """
+import json as _json
+import pulumi as _pulumi
 
-def test_engines_agree(pattern: Pattern, terraform_model: Model, pulumi_model: Model) -> None:
-    terraform, pulumi = terraform_model(pattern), pulumi_model(pattern)
+_drifted = set()
+
+
+def _drift(args):
+    props = dict(args.props)
+    if args.type_ == "aws:lambda/function:Function" and "timeout" not in _drifted:
+        _drifted.add("timeout")
+        props["timeout"] = props["timeout"] + 1
+    elif args.type_ == "aws:iam/rolePolicy:RolePolicy" and "action" not in _drifted:
+        _drifted.add("action")
+
+        def widen(text):
+            document = _json.loads(text)
+            document["Statement"][0]["Action"] = [*document["Statement"][0]["Action"], "logs:DeleteLogGroup"]
+            return _json.dumps(document)
+
+        props["policy"] = _pulumi.Output.from_input(props["policy"]).apply(widen)
+    return _pulumi.ResourceTransformationResult(props, args.opts)
+
+
+_pulumi.runtime.register_stack_transformation(_drift)
+"""
+
+
+def test_engines_agree(
+    pattern: Pattern, terraform_settings_model: Model, pulumi_model: Model
+) -> None:
+    terraform, pulumi = terraform_settings_model(pattern), pulumi_model(pattern)
     violations = check_parity(terraform, pulumi)
     assert not violations, "\n".join(v.message for v in violations)
-    assert resource_profile(terraform)["kinds"]
+    assert {r.kind for r in terraform} >= {"aws_lambda_function", "aws_iam_role_policy"}
 
 
 def test_parity_check_fails_on_a_missing_resource(pattern: Pattern, pulumi_model: Model) -> None:
     resources = pulumi_model(pattern)
     dropped = next(r for r in resources if r.kind == "aws_cloudwatch_log_group")
-    assert check_parity(resources, [r for r in resources if r is not dropped])
+    violations = check_parity(resources, [r for r in resources if r is not dropped])
+    assert [v.address for v in violations] == [f"aws_cloudwatch_log_group {dropped.props['name']}"]
+
+
+def _copy_pattern(pattern: Pattern, tmp_path: Path) -> Path:
+    copy = tmp_path / PATTERNS_DIR.name / pattern.name
+    shutil.copytree(pattern.root, copy, ignore=shutil.ignore_patterns("build", "tests", "venv"))
+    return copy
+
+
+def _drift_pattern() -> Pattern:
+    return discover()[0]
+
+
+def test_parity_names_the_setting_when_pulumi_drifts(
+    terraform_settings_model: Model, tmp_path: Path
+) -> None:
+    """A copy of a Pulumi program with one more second of timeout and one more IAM action."""
+    pattern = _drift_pattern()
+    copy = _copy_pattern(pattern, tmp_path)
+    program = copy / "pulumi" / "__main__.py"
+    program.write_text(_PULUMI_DRIFT + program.read_text())
+
+    messages = [
+        v.message
+        for v in check_parity(terraform_settings_model(pattern), pulumi_resources(program.parent))
+    ]
+
+    assert len(messages) == 2, messages
+    timeout, action = sorted(messages, key=lambda m: "policy" in m)
+    assert (
+        timeout.startswith("aws_lambda_function '") and ": timeout differs: terraform " in timeout
+    )
+    assert "aws_iam_role_policy '" in action and ".actions differs" in action
+    assert "logs:DeleteLogGroup" in action
+
+
+def test_parity_names_the_setting_when_terraform_drifts(pulumi_model: Model) -> None:
+    """The shared module, changed in the temporary workspace only: every function gets 1 s more."""
+    require_terraform()
+    pattern = _drift_pattern()
+
+    def drift(workspace: TerraformWorkspace) -> None:
+        module = workspace.base / "terraform" / "modules" / "python-function" / "main.tf"
+        text = module.read_text()
+        assert "timeout                        = var.timeout\n" in text
+        module.write_text(text.replace("= var.timeout\n", "= var.timeout + 1\n"))
+
+    violations = check_parity(
+        terraform_mock_resources(pattern, before_evaluate=drift), pulumi_model(pattern)
+    )
+
+    assert violations
+    for violation in violations:
+        assert violation.address.startswith("aws_lambda_function ")
+        assert ": timeout differs: terraform " in violation.message

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 from .deploy import build
 from .engines.terraform import TerraformWorkspace
 from .patterns import Pattern
-from .resources import Resource, from_hcl, from_pulumi_graph, from_terraform_plan
+from .resources import (
+    Resource,
+    from_hcl,
+    from_pulumi_graph,
+    from_terraform_plan,
+    from_terraform_state,
+)
 
 if TYPE_CHECKING:
     from .localaws import LocalAws
@@ -36,6 +42,19 @@ def terraform_resources(
         workspace.init()
         plan = workspace.plan_json(refresh=False)
         return from_terraform_plan(plan, from_hcl(workspace.root))
+
+
+def terraform_mock_resources(
+    pattern: Pattern, before_evaluate: WorkspaceHook | None = None
+) -> list[Resource]:
+    """The root evaluated under `mock_provider`: every value known (what parity compares);
+    `before_evaluate` may edit the temporary copy (used to break it on purpose)."""
+    build(pattern)
+    with TerraformWorkspace(pattern, mock_provider=True) as workspace:
+        if before_evaluate is not None:
+            before_evaluate(workspace)
+        workspace.init()
+        return from_terraform_state(workspace.mock_state(), from_hcl(workspace.root))
 
 
 def pulumi_resources(program_dir: Path, config: Mapping[str, str] | None = None) -> list[Resource]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .resources import Resource
+from .settings import profiles
 
 # The only values CloudWatch Logs accepts (days); a range check would let 10 or 200 through.
 ALLOWED_RETENTION_DAYS = (
@@ -264,7 +265,7 @@ def _truthy(value: object) -> bool:
 
 
 def resource_profile(resources: Iterable[Resource]) -> dict[str, object]:
-    """What parity compares: kinds and counts, retention values, removal findings by kind."""
+    """Kinds and counts, retention values, removal findings by kind (a summary of a model)."""
     resources = list(resources)
     return {
         "kinds": dict(sorted(Counter(r.kind for r in resources).items())),
@@ -275,29 +276,68 @@ def resource_profile(resources: Iterable[Resource]) -> dict[str, object]:
     }
 
 
-def check_parity(left: Iterable[Resource], right: Iterable[Resource]) -> list[Violation]:
-    """Both engines create the same resource kinds and counts with the same retention and removal."""
-    a, b = resource_profile(left), resource_profile(right)
+def check_parity(
+    left: Iterable[Resource],
+    right: Iterable[Resource],
+    engines: tuple[str, str] = ("terraform", "pulumi"),
+) -> list[Violation]:
+    """Both engines create the same resources with the same settings (`catalog.settings`).
+
+    Resources pair up by what names them in AWS; each setting that differs is one violation
+    naming the resource and the setting. Removal findings (protect, prevent_destroy, ...) must
+    match too.
+    """
+    left, right = list(left), list(right)
+    a, b = profiles(left), profiles(right)
     violations = []
-    for kind in sorted(set(a["kinds"]) | set(b["kinds"])):  # type: ignore[arg-type]
-        ca, cb = a["kinds"].get(kind, 0), b["kinds"].get(kind, 0)  # type: ignore[union-attr]
-        if ca != cb:
+    for key in sorted(set(a) | set(b)):
+        kind, identity = key
+        mine, theirs = a.get(key, []), b.get(key, [])
+        if len(mine) != len(theirs):
+            where = engines[0] if len(mine) > len(theirs) else engines[1]
             violations.append(
                 Violation(
                     "parity",
-                    kind,
-                    f"{kind}: {ca} vs {cb}",
+                    f"{kind} {identity}",
+                    f"{kind} {identity!r}: {len(mine)} in {engines[0]}, {len(theirs)} in "
+                    f"{engines[1]} (only in {where})",
                     "declare the same resources in both engines",
                 )
             )
-    for key in ("retention", "removal"):
-        if a[key] != b[key]:
-            violations.append(
-                Violation(
-                    "parity",
-                    key,
-                    f"{key} differs: {a[key]} vs {b[key]}",
-                    "use the same settings in both engines",
+            continue
+        for one, other in zip(
+            sorted(mine, key=lambda p: repr(p.settings)),
+            sorted(theirs, key=lambda p: repr(p.settings)),
+            strict=True,
+        ):
+            for setting, mine_value, their_value in _differences(one.settings, other.settings):
+                violations.append(
+                    Violation(
+                        "parity",
+                        f"{kind} {identity}",
+                        f"{kind} {identity!r}: {setting} differs: {engines[0]} "
+                        f"{mine_value!r}, {engines[1]} {their_value!r}",
+                        "use the same settings in both engines",
+                    )
                 )
+    removal = resource_profile(left)["removal"], resource_profile(right)["removal"]
+    if removal[0] != removal[1]:
+        violations.append(
+            Violation(
+                "parity",
+                "removal",
+                f"removal differs: {engines[0]} {removal[0]}, {engines[1]} {removal[1]}",
+                "use the same removal settings in both engines",
             )
+        )
     return violations
+
+
+def _differences(a: object, b: object, path: str = "") -> Iterable[tuple[str, object, object]]:
+    """(setting path, left value, right value) for each leaf that differs; dicts are descended
+    (an IAM policy names the statement and the field: `policy.OrdersTable.actions`)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            yield from _differences(a.get(key), b.get(key), f"{path}.{key}" if path else str(key))
+    elif a != b:
+        yield path, a, b

@@ -8,6 +8,7 @@ objects alike.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 # Pulumi names a few arguments differently from the Terraform provider.
-_PULUMI_ALIASES = {("aws_lambda_function", "name"): "function_name"}
+_PULUMI_ALIASES = {
+    ("aws_lambda_function", "name"): "function_name",
+    ("aws_lambda_permission", "function"): "function_name",
+}
 _INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
 _HCL_REFERENCE = re.compile(r"\b(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)")
 
@@ -238,6 +242,89 @@ def _collect_references(expr: Any) -> Iterator[str]:
             yield from _collect_references(value)
 
 
+# ---------------------------------------------------------------- Terraform mock state
+MOCK_POLICY_ID = "catalog-mock:"
+
+
+def from_terraform_state(state: Mapping[str, Any], hcl: Iterable[Resource] = ()) -> list[Resource]:
+    """From the state of a mocked evaluation (`TerraformWorkspace.mock_state`): managed resources.
+
+    Values are fully known. Each IAM policy document's mocked `json` is a marker naming the
+    document; it is replaced by the document rendered from its statements, so a role policy holds
+    the policy Terraform would send. `hcl` adds `prevent_destroy`, as in `from_terraform_plan`.
+    """
+    hcl_by_address = {r.address: r for r in hcl}
+    managed, documents = [], {}
+    for item in _state_resources(state.get("root_module") or {}):
+        if item.get("mode") == "data":
+            if item.get("type") == "aws_iam_policy_document":
+                documents[item["address"]] = _render_policy(item.get("values") or {})
+            continue
+        managed.append(item)
+    return [
+        Resource(
+            engine="terraform",
+            kind=item["type"],
+            address=item["address"],
+            props=_with_documents(dict(item.get("values") or {}), documents),
+            options={
+                "prevent_destroy": bool(
+                    hcl_resource and hcl_resource.options.get("prevent_destroy")
+                )
+            },
+            file=hcl_resource.file if hcl_resource else None,
+            line=hcl_resource.line if hcl_resource else None,
+        )
+        for item in managed
+        for hcl_resource in [hcl_by_address.get(_INSTANCE_KEY.sub("", item["address"]))]
+    ]
+
+
+def _state_resources(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    yield from module.get("resources", [])
+    for child in module.get("child_modules", []):
+        yield from _state_resources(child)
+
+
+def _render_policy(values: Mapping[str, Any]) -> str:
+    statements = []
+    for statement in values.get("statement") or []:
+        rendered: dict[str, Any] = {"Effect": statement.get("effect") or "Allow"}
+        if statement.get("sid"):
+            rendered["Sid"] = statement["sid"]
+        for key, name in (("actions", "Action"), ("resources", "Resource")):
+            if statement.get(key):
+                rendered[name] = sorted(statement[key])
+        principals: dict[str, list[str]] = {}
+        for principal in statement.get("principals") or []:
+            principals.setdefault(principal["type"], []).extend(principal["identifiers"])
+        if principals:
+            rendered["Principal"] = principals
+        conditions: dict[str, dict[str, list[str]]] = {}
+        for condition in statement.get("condition") or []:
+            conditions.setdefault(condition["test"], {})[condition["variable"]] = condition[
+                "values"
+            ]
+        if conditions:
+            rendered["Condition"] = conditions
+        statements.append(rendered)
+    return json.dumps({"Version": values.get("version") or "2012-10-17", "Statement": statements})
+
+
+def _with_documents(value: Any, documents: Mapping[str, str]) -> Any:
+    if isinstance(value, str) and MOCK_POLICY_ID in value:
+        try:
+            marker = json.loads(value).get("Id", "")
+        except (ValueError, AttributeError):
+            return value
+        return documents.get(marker.removeprefix(MOCK_POLICY_ID), value)
+    if isinstance(value, Mapping):
+        return {k: _with_documents(v, documents) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_documents(v, documents) for v in value]
+    return value
+
+
 # ---------------------------------------------------------------- Terraform HCL
 def from_hcl(
     root: Path, *, follow_modules: bool = True, parse: Callable[[str], Any] | None = None
@@ -279,7 +366,7 @@ def _hcl_resources(
                         refs=(refs := _hcl_refs(body, prefix)),
                         options={"prevent_destroy": _prevent_destroy(body)},
                         file=path,
-                        line=_block_line(text, kind, name),
+                        line=block_line(text, kind, name),
                         # depends_on is an attribute of the body: its targets are among the refs
                         depends_on=tuple(sorted({a for found in refs.values() for a in found})),
                     )
@@ -326,7 +413,7 @@ def _hcl_refs(body: Mapping[str, Any], prefix: str) -> dict[str, tuple[str, ...]
     return refs
 
 
-def _block_line(text: str, kind: str, name: str) -> int | None:
+def block_line(text: str, kind: str, name: str) -> int | None:
     # [ \t]*, not \s*: \s would also match the newline before the block and land a line early.
     match = re.search(
         rf'^[ \t]*resource\s+"{re.escape(kind)}"\s+"{re.escape(name)}"', text, re.MULTILINE

@@ -11,7 +11,12 @@ then a deliberately broken copy of it): Pulumi's runtime state lives in context 
 run gets a fresh context in a thread and event loop of its own; modules imported from the program
 folder are dropped afterwards (and names the folder provides are hidden from the cache
 beforehand), so a copy in a temporary folder runs its own code. The catalog packages and the SDKs
-stay shared with the caller, like any installed library.
+stay shared with the caller, like any installed library: a program imports them as its
+requirements.txt installs them and never edits sys.path (the runner puts the program folder first
+on it for the run, as the language host does, and restores it).
+
+Computed attributes (ARNs, ids) come from `mock_values`, the same ones Terraform's mock evaluation
+gets, so parity compares references literally.
 """
 
 from __future__ import annotations
@@ -39,9 +44,12 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings, stack
 from pulumi.runtime.sync_await import _sync_await
 
+from ..resources import kind_from_pulumi_type, snake_keys
+from . import mock_values
+
 STACK_TYPE = "pulumi:pulumi:Stack"
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
+ACCOUNT_ID = mock_values.ACCOUNT_ID
+REGION = mock_values.REGION
 _T = TypeVar("_T")
 
 
@@ -315,41 +323,18 @@ class CatalogMocks(pulumi_mocks.Mocks):
 
 
 def _aws_resource(token: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    prefix = f"arn:aws:{{service}}:{REGION}:{ACCOUNT_ID}"
+    """Computed attributes from `mock_values`, the same ones Terraform's mock evaluation gets."""
+    kind = kind_from_pulumi_type(token) or token
     physical = inputs.get("name") or _auto_name(inputs.get("namePrefix"), token, name)
+    values = mock_values.computed(kind, snake_keys(inputs), physical)
     state: dict[str, Any] = {**inputs, "name": physical}
-    if token == "aws:cloudwatch/logGroup:LogGroup":
-        state["arn"] = f"{prefix.format(service='logs')}:log-group:{physical}"
-        return physical, state
-    if token == "aws:iam/role:Role":
-        state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role{inputs.get('path') or '/'}{physical}"
-        state["uniqueId"] = "AROA" + hashlib.sha1(physical.encode()).hexdigest()[:17].upper()
-        return physical, state
-    if token == "aws:iam/rolePolicy:RolePolicy":
-        return f"{inputs.get('role')}:{physical}", state
-    if token == "aws:lambda/function:Function":
-        arn = f"{prefix.format(service='lambda')}:function:{physical}"
-        version = "1" if inputs.get("publish") else "$LATEST"
-        invoke = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
-        state.update(arn=arn, qualifiedArn=f"{arn}:{version}", version=version, invokeArn=invoke)
-        return physical, state
-    if token == "aws:sfn/stateMachine:StateMachine":
-        state["arn"] = f"{prefix.format(service='states')}:stateMachine:{physical}"
-        return state["arn"], state
-    if token == "aws:dynamodb/table:Table":
-        arn = f"{prefix.format(service='dynamodb')}:table/{physical}"
-        label = "2025-01-01T00:00:00.000"
-        streams = bool(inputs.get("streamEnabled"))
-        state.update(
-            arn=arn,
-            streamArn=f"{arn}/stream/{label}" if streams else "",
-            streamLabel=label if streams else "",
-        )
-        return physical, state
-    service = token.split(":")[1].split("/")[0].lower()
-    kind = token.rsplit(":", 1)[-1].lower()
-    state.setdefault("arn", f"{prefix.format(service=service)}:{kind}/{physical}")
-    return physical, state
+    state.update({_camel(key): value for key, value in values.items() if key != "id"})
+    return values["id"], state
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _auto_name(name_prefix: Any, token: str, logical: str) -> str:

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import interrupts
 from ..patterns import REPO_ROOT, Pattern
-from . import terraform_init
+from ..resources import MOCK_POLICY_ID
+from ..settings import KINDS, mock_arguments
+from . import mock_values, terraform_init
 from .terraform_log import TerraformLog
 from .terraform_progress import TerraformProgress
 
@@ -36,6 +37,7 @@ PLUGIN_CACHE = (
     Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "catalog-terraform-plugins"
 )
 OVERRIDE_FILE = "catalog_local_override.tf"
+MOCK_TEST_FILE = "catalog_mock_model.tftest.hcl"
 # Every service a catalog pattern may touch; the provider must never reach real AWS from a test.
 LOCAL_ENDPOINT_SERVICES = (
     "apigateway", "apigatewayv2", "cloudwatch", "dynamodb", "events", "iam", "kms", "lambda",
@@ -92,6 +94,9 @@ class TerraformWorkspace:
     directory: Path | None = None  # a kept workspace (real AWS state); default: a temp dir
     echo: Callable[[str], None] | None = None
     region: str | None = None  # real AWS: the region boto3 resolved (env vars or profile)
+    # Evaluated under mock_provider only (`mock_state`): adapted for the offline provider like a
+    # local run, with no endpoint at all.
+    mock_provider: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     # Per phase, Terraform's own time from its machine-readable log (see terraform_log).
     terraform_timings: dict[str, float] = field(default_factory=dict)
@@ -133,6 +138,7 @@ class TerraformWorkspace:
         )
         if self.aws is not None:
             (self.root / OVERRIDE_FILE).write_text(local_override(self.aws.region))
+        if self.aws is not None or self.mock_provider:
             self.changes = adapt_for_local_provider(self.base)
             if self.changes and self.echo:
                 self.echo(
@@ -273,6 +279,44 @@ class TerraformWorkspace:
         shown = self.run("show", "show", "-json", str(plan_file))
         return json.loads(shown.stdout)
 
+    def mock_state(self) -> dict[str, Any]:
+        """The root evaluated by Terraform under `mock_provider`: every value known, no cloud.
+
+        Terraform's own twin of Pulumi's mocks (`terraform test`, an in-memory apply). A first
+        mocked apply lists the resources and data sources; the second gets each resource's
+        computed attributes from `mock_values` (the ones the Pulumi mocks use) and each IAM policy
+        document a marker naming it, which `resources.from_terraform_state` replaces with the
+        document itself. Arguments parity compares stay null when unset (mocks would otherwise
+        invent values).
+        """
+        listed = self._mock_apply(_mock_test("", _listing_defaults()))
+        overrides = "\n".join(_mock_override(item) for item in _state_items(listed))
+        return self._mock_apply(_mock_test(overrides))
+
+    def _mock_apply(self, test: str) -> dict[str, Any]:
+        test_file = self.root / MOCK_TEST_FILE
+        test_file.write_text(test)
+        try:
+            result = self.run("mock", "test", "-no-color", "-json", "-verbose", ok_codes=(0, 1))
+        finally:
+            test_file.unlink(missing_ok=True)
+        found, problems = None, []
+        for line in result.stdout.splitlines():
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if message.get("type") == "test_state":
+                found = message["test_state"]
+            elif message.get("@level") == "error":
+                problems.append(message.get("@message", ""))
+        if found is None or result.returncode != 0:
+            detail = "; ".join(problems[-3:]) or error_summary(result.stderr)
+            raise TerraformError(
+                f"terraform test (mock_provider) failed for {self.pattern.name}: {detail}"
+            )
+        return found
+
     def destroy(
         self, on_line: Callable[[str], None] | None = None, timeout: float | None = None
     ) -> None:
@@ -375,76 +419,273 @@ provider "aws" {{
 """
 
 
+# ---------------------------------------------------------------- mock evaluation
+def _hcl_string(value: str) -> str:
+    # A JSON string is an HCL string once template sequences are escaped.
+    return json.dumps(value).replace("${", "$${").replace("%{", "%%{")
+
+
+def _mock_test(overrides: str, mock_resources: str = "") -> str:
+    document = _hcl_string(policy_marker(""))
+    return f"""# Written by the catalog runner (mock evaluation); never part of the pattern.
+mock_provider "aws" {{
+  mock_data "aws_partition" {{
+    defaults = {{ partition = "{mock_values.PARTITION}", dns_suffix = "amazonaws.com", id = "{mock_values.PARTITION}" }}
+  }}
+  mock_data "aws_region" {{
+    defaults = {{ name = "{mock_values.REGION}", id = "{mock_values.REGION}" }}
+  }}
+  mock_data "aws_caller_identity" {{
+    defaults = {{ account_id = "{mock_values.ACCOUNT_ID}", id = "{mock_values.ACCOUNT_ID}" }}
+  }}
+  # A valid document for the listing run; the second run gets one marker per document.
+  mock_data "aws_iam_policy_document" {{
+    defaults = {{ json = {document}, minified_json = {document} }}
+  }}
+{mock_resources}
+}}
+{overrides}
+run "model" {{
+  command = apply
+}}
+"""
+
+
+def _listing_defaults() -> str:
+    """For the listing run: compared arguments null unless configured (mocks would invent
+    values), and ARNs the provider's and the modules' validations accept."""
+    arguments = mock_arguments()
+    blocks = []
+    for kind in sorted(set(arguments) | set(KINDS)):
+        listing = mock_values.computed(kind, {}, "listing")
+        defaults = [f"{a} = null" for a in arguments.get(kind, ())]
+        defaults += [f"{k} = {_hcl_string(str(v))}" for k, v in listing.items() if k != "id"]
+        blocks.append(
+            f'  mock_resource "{kind}" {{\n    defaults = {{ {", ".join(defaults)} }}\n  }}'
+        )
+    return "\n".join(blocks)
+
+
+def _state_items(state: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    items: list[Mapping[str, Any]] = []
+    modules = [state.get("root_module") or {}]
+    while modules:
+        module = modules.pop()
+        items.extend(module.get("resources", []))
+        modules.extend(module.get("child_modules", []))
+    return items
+
+
+def policy_marker(address: str) -> str:
+    """The mocked `json` of the policy document at `address` (a valid, empty IAM document)."""
+    return json.dumps(
+        {"Version": "2012-10-17", "Id": f"{MOCK_POLICY_ID}{address}", "Statement": []}
+    )
+
+
+def _mock_override(item: Mapping[str, Any]) -> str:
+    """Computed values for one resource (`mock_values`), unset compared arguments kept null."""
+    address, kind, values = item["address"], item["type"], item.get("values") or {}
+    if item.get("mode") == "data":
+        if kind != "aws_iam_policy_document":
+            return ""
+        marker = _hcl_string(policy_marker(address))
+        return f"override_data {{\n  target = {address}\n  values = {{ json = {marker}, minified_json = {marker} }}\n}}"
+    name = str(values.get("function_name" if kind == "aws_lambda_function" else "name") or address)
+    assigned = {k: _hcl_string(str(v)) for k, v in mock_values.computed(kind, values, name).items()}
+    # Left null by the listing run, so unconfigured: keep them so (an override drops defaults).
+    assigned.update({a: "null" for a in mock_arguments().get(kind, ()) if values.get(a) is None})
+    return f"override_resource {{\n  target = {address}\n  values = {{ {', '.join(f'{k} = {v}' for k, v in assigned.items())} }}\n}}"
+
+
 # ---------------------------------------------------------------- adaptations
+PROVIDER_OVERRIDE_FILE = "catalog_provider_override.tf"
+# Block types of the AWS provider by the version that added them: a mirror older than that
+# rejects them, even in a `dynamic` block with nothing to iterate ("Unsupported block type").
+_BLOCKS_ADDED_IN = {"durable_config": (6, 25, 0)}
+
+
 def _mirror_aws_version() -> str | None:
     plugin_dir = os.environ.get(PLUGIN_DIR_ENV)
     if not plugin_dir:
         return None
-    versions = sorted(Path(plugin_dir, "registry.terraform.io", "hashicorp", "aws").glob("*"))
+    versions = sorted(
+        Path(plugin_dir, "registry.terraform.io", "hashicorp", "aws").glob("*"),
+        key=lambda path: _version(path.name),
+    )
     return versions[-1].name if versions else None
 
 
-_DURABLE_BLOCK = re.compile(
-    r"^(?P<indent>[ \t]*)(dynamic\s+\"durable_config\"|durable_config)\s*\{", re.MULTILINE
-)
-_AWS_VERSION = re.compile(
-    r'(?P<head>aws\s*=\s*\{[^}]*?version\s*=\s*)"(?P<constraint>[^"]+)"', re.DOTALL
-)
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for part in text.strip().lstrip("v").split("-", 1)[0].split("."):
+        parts.append(int(part) if part.isdigit() else 0)
+    return tuple(parts)
+
+
+def satisfies(version: str, constraint: str) -> bool:
+    """Does `version` meet a Terraform version constraint (`>= 6.25, < 7.0`, `~> 6.32`)?"""
+    have = _version(version)
+    for clause in (c.strip() for c in constraint.split(",") if c.strip()):
+        operator = next(
+            (op for op in ("~>", ">=", "<=", "!=", ">", "<", "=") if clause.startswith(op)), "="
+        )
+        wanted = _version(clause.removeprefix(operator))
+        width = max(len(have), len(wanted))
+        mine, theirs = have + (0,) * (width - len(have)), wanted + (0,) * (width - len(wanted))
+        if operator == "~>":
+            # ~> 6.32 allows 6.x from 6.32; ~> 6.32.1 allows 6.32.x from 6.32.1.
+            prefix = len(wanted) - 1 if len(wanted) > 1 else 1
+            ok = mine >= theirs and have[:prefix] == wanted[:prefix]
+        else:
+            ok = {
+                ">=": mine >= theirs, "<=": mine <= theirs, ">": mine > theirs,
+                "<": mine < theirs, "!=": mine != theirs, "=": mine == theirs,
+            }[operator]  # fmt: skip
+        if not ok:
+            return False
+    return True
 
 
 def adapt_for_local_provider(base: Path) -> list[Change]:
-    """Make a temporary copy plan with the provider that exists offline (5.100.0), and say how.
+    """Make a temporary copy work with the provider in the offline mirror, and say how.
 
-    Only what that provider lacks is touched: `durable_config` blocks (added in the 6.x line; the
-    emulator drops DurableConfig anyway) are removed, and an aws version constraint that excludes
-    the mirror's version is relaxed to it. Everything else is applied as written.
+    Only what that provider cannot take is adapted, and never by editing text: an aws version
+    constraint the mirror's version does not meet is replaced through a Terraform override file;
+    blocks the provider does not know (`durable_config` before 6.25) are removed through
+    python-hcl2 (parse, drop the block, write back), because override files cannot remove a
+    nested block. Each change names what is therefore not exercised locally.
     """
     mirror = _mirror_aws_version()
+    if mirror is None:  # a registry: terraform init picks a provider the constraints allow
+        return []
+    import hcl2  # local import: only the local runs need the parser
+
+    documents = {path: hcl2.loads(path.read_text()) for path in sorted(base.rglob("*.tf"))}
     changes: list[Change] = []
-    for path in sorted(base.rglob("*.tf")):
-        text = original = path.read_text()
+    for directory in sorted({path.parent for path in documents}):
+        changes.extend(_relax_constraint(base, directory, documents, mirror))
+    missing = [block for block, since in _BLOCKS_ADDED_IN.items() if _version(mirror) < since]
+    for path, document in documents.items():
+        removed = _drop_blocks(document, missing)
+        if not removed:
+            continue
+        text_before = path.read_text()
+        path.write_text(hcl2.dumps(document))
         rel = path.relative_to(base).as_posix()
-        while (match := _DURABLE_BLOCK.search(text)) is not None:
-            end = _block_end(text, match.end() - 1)
-            line = text.count("\n", 0, match.start()) + 1
-            removed = text[match.start() : end]
+        for address, block in removed:
+            kind, _, name = address.partition(".")
+            argument = block.removeprefix('dynamic "').removesuffix('"')
+            callers = _callers_setting(base, path.parent, argument, documents)
             changes.append(
                 Change(
                     rel,
-                    line,
-                    removed.splitlines()[0],
-                    "(block removed: provider 5.x has no durable_config)",
+                    _resource_line(text_before, kind, name),
+                    f"{block} block of {address}",
+                    f"removed with python-hcl2 (hashicorp/aws {mirror} has no {argument}); "
+                    + (
+                        f"not exercised locally: {callers}"
+                        if callers
+                        else f"no module call sets {argument}: nothing is lost"
+                    ),
                 )
             )
-            text = text[: match.start()] + text[end:].lstrip("\n")
-        if mirror and mirror.split(".")[0] != "6":
-            for match in _AWS_VERSION.finditer(text):
-                constraint = match.group("constraint")
-                if re.search(r"(>=|~>)\s*6", constraint):
-                    line = text.count("\n", 0, match.start("constraint")) + 1
-                    changes.append(
-                        Change(rel, line, f'version = "{constraint}"', f'version = ">= {mirror}"')
-                    )
-            text = _AWS_VERSION.sub(
-                lambda m: (
-                    f'{m.group("head")}">= {mirror}"'
-                    if re.search(r"(>=|~>)\s*6", m.group("constraint"))
-                    else m.group(0)
-                ),
-                text,
-            )
-        if text != original:
-            path.write_text(text)
     return changes
 
 
-def _block_end(text: str, open_brace: int) -> int:
-    depth = 0
-    for index in range(open_brace, len(text)):
-        if text[index] == "{":
-            depth += 1
-        elif text[index] == "}":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    return len(text)
+def _relax_constraint(
+    base: Path, directory: Path, documents: Mapping[Path, Any], mirror: str
+) -> list[Change]:
+    for path in sorted(p for p in documents if p.parent == directory):
+        for terraform in documents[path].get("terraform", []):
+            for providers in terraform.get("required_providers", []):
+                aws = providers.get("aws")
+                constraint = _unquote(aws.get("version", "")) if isinstance(aws, Mapping) else ""
+                if constraint and not satisfies(mirror, constraint):
+                    (directory / PROVIDER_OVERRIDE_FILE).write_text(_provider_override(mirror))
+                    lines = path.read_text().splitlines()
+                    line = next((i for i, t in enumerate(lines, 1) if constraint in t), 1)
+                    return [
+                        Change(
+                            path.relative_to(base).as_posix(),
+                            line,
+                            f'hashicorp/aws version = "{constraint}"',
+                            f'"{mirror}" through {PROVIDER_OVERRIDE_FILE} (the offline mirror '
+                            "holds only that version)",
+                        )
+                    ]
+    return []
+
+
+def _provider_override(version: str) -> str:
+    return f"""# Written by the catalog runner: the offline provider mirror holds hashicorp/aws {version} only.
+terraform {{
+  required_providers {{
+    aws = {{
+      source  = "hashicorp/aws"
+      version = "{version}"
+    }}
+  }}
+}}
+"""
+
+
+def _drop_blocks(document: dict[str, Any], block_types: list[str]) -> list[tuple[str, str]]:
+    """Remove nested blocks (plain or `dynamic`) of `block_types` from every resource."""
+    removed = []
+    for group in document.get("resource", []):
+        for kind, named in group.items():
+            for name, body in named.items():
+                address = f"{_unquote(kind)}.{_unquote(name)}"
+                for block in block_types:
+                    if body.pop(block, None) is not None:
+                        removed.append((address, block))
+                    dynamic = body.get("dynamic") or []
+                    kept = [d for d in dynamic if _unquote(next(iter(d), "")) != block]
+                    if len(kept) != len(dynamic):
+                        removed.append((address, f'dynamic "{block}"'))
+                        if kept:
+                            body["dynamic"] = kept
+                        else:
+                            body.pop("dynamic")
+    return removed
+
+
+def _callers_setting(
+    base: Path, module_dir: Path, argument: str, documents: Mapping[Path, Any]
+) -> str:
+    """`module.x durable_config = {...}` for each module call of `module_dir` that sets it."""
+    found = []
+    for path, document in documents.items():
+        for group in document.get("module", []):
+            for name, body in group.items():
+                source = _unquote(str(body.get("source", "")))
+                if (
+                    not source.startswith(".")
+                    or (path.parent / source).resolve() != module_dir.resolve()
+                ):
+                    continue
+                if argument in body:
+                    where = path.relative_to(base).as_posix()
+                    value = _display(body[argument])
+                    found.append(f"module.{_unquote(name)} {argument} = {value} ({where})")
+    return "; ".join(found)
+
+
+def _display(value: Any) -> str:
+    """A parsed HCL value as HCL-like text, for a message."""
+    if isinstance(value, Mapping):
+        items = (f"{k} = {_display(v)}" for k, v in value.items() if not k.startswith("__"))
+        return "{" + ", ".join(items) + "}"
+    text = str(value)
+    return text[2:-1] if text.startswith("${") and text.endswith("}") else text
+
+
+def _unquote(value: str) -> str:
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+
+def _resource_line(text: str, kind: str, name: str) -> int:
+    from ..resources import block_line
+
+    return block_line(text, kind, name) or 1
