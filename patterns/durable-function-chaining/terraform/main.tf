@@ -88,125 +88,57 @@ resource "aws_lambda_alias" "workers" {
 }
 
 # ---------------------------------------------------------------------------- orchestrator
-# Declared here rather than through the python-function module: it needs `durable_config`, which
-# the AWS provider 5.x does not know (even in an unused dynamic block), so the shared module, used by
-# every pattern, leaves it out rather than require provider 6.25 everywhere. Same shape as the
-# module: its own log group with retention, created before the function; a role scoped to what the
-# function uses, with the durable execution managed policy attached before the function exists.
+# The durable function: the same module as the workers, with durable_config. Its role gets the AWS
+# managed policy for checkpointing (lambda:CheckpointDurableExecution,
+# lambda:GetDurableExecutionState), attached before the function exists.
 
-resource "aws_cloudwatch_log_group" "orchestrator" {
-  name              = "/aws/lambda/${local.orchestrator_name}"
-  retention_in_days = var.log_retention_days
-  skip_destroy      = false
-}
+module "orchestrator" {
+  source = "../../../terraform/modules/python-function"
 
-data "aws_iam_policy_document" "orchestrator_assume" {
-  statement {
-    sid     = "LambdaAssumeRole"
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "orchestrator" {
-  name               = "${local.orchestrator_name}-role"
-  description        = "Execution role of the durable function ${local.orchestrator_name}"
-  assume_role_policy = data.aws_iam_policy_document.orchestrator_assume.json
-}
-
-# Checkpointing (lambda:CheckpointDurableExecution, lambda:GetDurableExecutionState) and logs.
-resource "aws_iam_role_policy_attachment" "orchestrator_durable_execution" {
-  role       = aws_iam_role.orchestrator.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy"
-}
-
-data "aws_iam_policy_document" "orchestrator" {
-  # Like every function of the catalog: write to its own log group (the managed policy above also
-  # grants logs, on any group; this keeps the intent explicit).
-  statement {
-    sid       = "WriteOwnLogGroup"
-    effect    = "Allow"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.orchestrator.arn}:*"]
-  }
-
-  # context.invoke runs with this role: only the workers' live aliases may be invoked.
-  statement {
-    sid       = "InvokeWorkerAliases"
-    effect    = "Allow"
-    actions   = ["lambda:InvokeFunction"]
-    resources = [for key in sort(keys(aws_lambda_alias.workers)) : aws_lambda_alias.workers[key].arn]
-  }
-
-  statement {
-    sid       = "OrdersTable"
-    effect    = "Allow"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-    resources = [module.tables["orders"].arn]
-  }
-}
-
-resource "aws_iam_role_policy" "orchestrator" {
-  name   = "least-privilege"
-  role   = aws_iam_role.orchestrator.id
-  policy = data.aws_iam_policy_document.orchestrator.json
-}
-
-resource "aws_lambda_function" "orchestrator" {
-  function_name    = local.orchestrator_name
-  description      = "Durable order orchestrator: chains the workers, compensates on failure."
-  role             = aws_iam_role.orchestrator.arn
-  handler          = "durable_chain.functions.orchestrator.handler"
-  runtime          = "python3.13"
-  architectures    = ["x86_64"]
-  memory_size      = 256
-  timeout          = 60 # one invocation (a replay); the execution itself may last days
-  package_type     = "Zip"
-  filename         = "${local.artifacts_dir}/orchestrator.zip"
-  source_code_hash = filebase64sha256("${local.artifacts_dir}/orchestrator.zip")
+  function_name      = local.orchestrator_name
+  description        = "Durable order orchestrator: chains the workers, compensates on failure."
+  handler            = "durable_chain.functions.orchestrator.handler"
+  filename           = "${local.artifacts_dir}/orchestrator.zip"
+  timeout            = 60 # one invocation (a replay); the execution itself may last days
+  log_retention_days = var.log_retention_days
   # Durable executions run the code of the version they started on: invoke the alias, not $LATEST.
   publish = true
 
   # Durable execution can only be enabled when a function is created.
-  durable_config {
+  durable_config = {
     execution_timeout = var.execution_timeout_seconds
     retention_period  = var.execution_history_retention_days
   }
+  managed_policy_arns = [
+    "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy",
+  ]
 
-  environment {
-    variables = merge(
-      { ORDERS_TABLE = module.tables["orders"].name },
-      {
-        for key, alias in aws_lambda_alias.workers :
-        "${upper(key)}_FUNCTION" => "${alias.function_name}:${alias.name}"
-      },
-    )
-  }
+  environment_variables = merge(
+    { ORDERS_TABLE = module.tables["orders"].name },
+    {
+      for key, alias in aws_lambda_alias.workers :
+      "${upper(key)}_FUNCTION" => "${alias.function_name}:${alias.name}"
+    },
+  )
 
-  logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.orchestrator.name
-    # Lambda's defaults for JSON logs, stated: with `publish`, provider 5.x would otherwise plan a
-    # new version on every run (hashicorp/terraform-provider-aws#42181).
-    application_log_level = "INFO"
-    system_log_level      = "INFO"
-  }
-
-  depends_on = [
-    aws_cloudwatch_log_group.orchestrator,
-    aws_iam_role_policy.orchestrator,
-    aws_iam_role_policy_attachment.orchestrator_durable_execution,
+  policy_statements = [
+    # context.invoke runs with this role: only the workers' live aliases may be invoked.
+    {
+      sid       = "InvokeWorkerAliases"
+      actions   = ["lambda:InvokeFunction"]
+      resources = [for key in sort(keys(aws_lambda_alias.workers)) : aws_lambda_alias.workers[key].arn]
+    },
+    {
+      sid       = "OrdersTable"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      resources = [module.tables["orders"].arn]
+    },
   ]
 }
 
 resource "aws_lambda_alias" "orchestrator" {
   name             = local.alias_name
   description      = "Start executions here: they run the version this alias points to."
-  function_name    = aws_lambda_function.orchestrator.function_name
-  function_version = aws_lambda_function.orchestrator.version
+  function_name    = module.orchestrator.function_name
+  function_version = module.orchestrator.version
 }

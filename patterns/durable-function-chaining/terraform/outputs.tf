@@ -1,6 +1,6 @@
 output "orchestrator_function_name" {
   description = "Name of the durable orchestrator function."
-  value       = aws_lambda_function.orchestrator.function_name
+  value       = module.orchestrator.function_name
 }
 
 output "orchestrator_alias_arn" {
@@ -21,7 +21,7 @@ output "table_names" {
 output "log_group_names" {
   description = "Every log group of the pattern (the orchestrator and four workers)."
   value = concat(
-    [aws_cloudwatch_log_group.orchestrator.name],
+    [module.orchestrator.log_group_name],
     [for key in sort(keys(module.workers)) : module.workers[key].log_group_name],
   )
 }

@@ -72,11 +72,11 @@ def test_pulumi_orchestrator_role_is_least_privilege(program: ProgramRun) -> Non
     policy = json.loads(by_type(program, ROLE_POLICY)["orchestrator-policy"].inputs["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
     assert statements["InvokeWorkerAliases"]["Action"] == ["lambda:InvokeFunction"]
-    # One resource per worker alias, never a wildcard (the mocks give every alias the same ARN,
-    # so the count is what can be checked here).
+    # Exactly the worker aliases, never a wildcard or an unqualified function.
     invoke_targets = statements["InvokeWorkerAliases"]["Resource"]
-    assert len(invoke_targets) == len(WORKERS)
-    assert all(":alias/" in arn and "*" not in arn for arn in invoke_targets)
+    assert sorted(invoke_targets) == sorted(
+        f"arn:aws:lambda:us-east-1:123456789012:function:durable-chain-{w}:live" for w in WORKERS
+    )
     assert statements["OrdersTable"]["Resource"] == [
         "arn:aws:dynamodb:us-east-1:123456789012:table/durable-chain-orders"
     ]
@@ -111,20 +111,25 @@ def test_terraform_pins_a_provider_with_durable_config() -> None:
     assert aws["version"].strip('"') == ">= 6.25, < 7.0"  # durable_config arrived in 6.25.0
 
 
+def _module(data: dict[str, Any], name: str) -> dict[str, Any]:
+    (call,) = [block[f'"{name}"'] for block in data["module"] if f'"{name}"' in block]
+    return call
+
+
 def test_terraform_orchestrator_is_durable_published_and_aliased() -> None:
     main = _hcl("main.tf")
-    function = _resource(main, "aws_lambda_function", "orchestrator")
-    assert function["publish"] is True
-    (durable,) = function["durable_config"]
-    assert set(durable) - {"__is_block__"} == {"execution_timeout", "retention_period"}
-    assert function["logging_config"][0]["log_group"]
-    assert "aws_iam_role_policy_attachment.orchestrator_durable_execution" in str(
-        function["depends_on"]
-    )
+    orchestrator = _module(main, "orchestrator")
+    # The shared module, like every function of the catalog (its log group, role, depends_on).
+    assert orchestrator["source"].strip('"').endswith("terraform/modules/python-function")
+    assert orchestrator["publish"] is True
+    assert set(orchestrator["durable_config"]) - {"__is_block__"} == {
+        "execution_timeout",
+        "retention_period",
+    }
+    (managed,) = orchestrator["managed_policy_arns"]
+    assert managed.endswith(f'service-role/{MANAGED_POLICY}"')
     alias = _resource(main, "aws_lambda_alias", "orchestrator")
-    assert "aws_lambda_function.orchestrator.version" in alias["function_version"]
-    attachment = _resource(main, "aws_iam_role_policy_attachment", "orchestrator_durable_execution")
-    assert attachment["policy_arn"].endswith(f'service-role/{MANAGED_POLICY}"')
+    assert "module.orchestrator.version" in alias["function_version"]
     workers_alias = _resource(main, "aws_lambda_alias", "workers")
     assert workers_alias["name"] == "${local.alias_name}"
     assert workers_alias["function_version"] == "${each.value.version}"

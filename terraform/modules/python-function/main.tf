@@ -87,6 +87,18 @@ resource "aws_lambda_function" "this" {
   filename                       = var.filename
   source_code_hash               = filebase64sha256(var.filename)
   publish                        = var.publish
+  layers                         = var.layers
+
+  # Lambda durable functions (provider 6.25 or later). Durable execution can only be enabled when
+  # the function is created: changing this later replaces the function.
+  dynamic "durable_config" {
+    for_each = var.durable_config == null ? [] : [var.durable_config]
+
+    content {
+      execution_timeout = durable_config.value.execution_timeout
+      retention_period  = durable_config.value.retention_period
+    }
+  }
 
   dynamic "environment" {
     for_each = length(var.environment_variables) > 0 ? [1] : []

@@ -177,6 +177,45 @@ variable "publish" {
   default     = false
 }
 
+variable "durable_config" {
+  description = "Lambda durable functions: null for an ordinary function, or the longest an execution may run, waits included (execution_timeout, seconds) and the days Lambda keeps a finished execution's history (retention_period, default 14). Only possible when the function is created. The role also needs the checkpoint permissions, e.g. the AWS managed policy service-role/AWSLambdaBasicDurableExecutionRolePolicy in managed_policy_arns."
+  type = object({
+    execution_timeout = number
+    retention_period  = optional(number, 14)
+  })
+  default = null
+
+  validation {
+    condition = var.durable_config == null ? true : (
+      var.durable_config.execution_timeout >= 1 && var.durable_config.execution_timeout <= 31622400 && floor(var.durable_config.execution_timeout) == var.durable_config.execution_timeout
+    )
+    error_message = "durable_config.execution_timeout must be a whole number of seconds from 1 to 31622400 (366 days)."
+  }
+
+  validation {
+    condition = var.durable_config == null ? true : (
+      var.durable_config.retention_period >= 1 && var.durable_config.retention_period <= 90 && floor(var.durable_config.retention_period) == var.durable_config.retention_period
+    )
+    error_message = "durable_config.retention_period must be a whole number of days from 1 to 90."
+  }
+}
+
+variable "layers" {
+  description = "ARNs of Lambda layer versions added to the function, in order (at most 5), e.g. a layer with dependencies several functions share."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.layers) <= 5 && length(distinct(var.layers)) == length(var.layers)
+    error_message = "layers must list at most 5 distinct layer version ARNs."
+  }
+
+  validation {
+    condition     = alltrue([for arn in var.layers : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]{1,140}:[0-9]+$", arn))])
+    error_message = "layers must be layer version ARNs: arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>."
+  }
+}
+
 variable "reserved_concurrent_executions" {
   description = "Reserved concurrency of the function; -1 means unreserved, 0 throttles it."
   type        = number

@@ -3,8 +3,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.100.0, < 7.0"
+      source = "hashicorp/aws"
+      # `durable_config` on aws_lambda_function arrived in provider 6.25.0.
+      version = ">= 6.25, < 7.0"
     }
   }
 }
