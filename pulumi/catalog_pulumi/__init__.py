@@ -7,12 +7,15 @@ deletion protection with one argument.
 """
 
 from ._validation import LOG_RETENTION_DAYS, PolicyStatement
-from .function import PythonFunction, PythonFunctionArgs
+from .function import DurableConfig, PythonFunction, PythonFunctionArgs
+from .settings import PatternSettings, pattern_settings
 from .state_machine import StateMachine, StateMachineArgs
 from .table import Table, TableArgs
 
 __all__ = [
     "LOG_RETENTION_DAYS",
+    "DurableConfig",
+    "PatternSettings",
     "PolicyStatement",
     "PythonFunction",
     "PythonFunctionArgs",
@@ -20,4 +23,5 @@ __all__ = [
     "StateMachineArgs",
     "Table",
     "TableArgs",
+    "pattern_settings",
 ]

@@ -31,9 +31,9 @@ def assume_role_policy(sid: str, service: str) -> str:
 
 def policy_document(statements: Sequence[PolicyStatement]) -> pulumi.Output[str]:
     """An identity policy of Allow statements; resources may be Outputs (e.g. ARNs)."""
-    sids = [s["sid"] for s in statements]
-    actions = [list(s["actions"]) for s in statements]
-    resources = [pulumi.Output.all(*s["resources"]) for s in statements]
+    sids = [s.sid for s in statements]
+    actions = [list(s.actions) for s in statements]
+    resources = [pulumi.Output.all(*s.resources) for s in statements]
 
     def render(resolved: list[list[str]]) -> str:
         body: list[dict[str, Any]] = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import TypedDict
+from dataclasses import dataclass
 
 import pulumi
 
@@ -22,12 +22,34 @@ _POLICY_ARN = re.compile(
 )
 
 
-class PolicyStatement(TypedDict):
-    """One Allow statement: name the actions and the resources explicitly (least privilege)."""
+@dataclass(frozen=True, kw_only=True)
+class PolicyStatement:
+    """One Allow statement: name the actions and the resources explicitly (least privilege).
+
+    The one shape every program and component writes IAM statements in (the Terraform modules
+    take the same `{sid, actions, resources}` objects). Invalid values raise ValueError: the sid is
+    letters and digits, there is at least one action and one resource, no "*" or "<service>:*".
+    """
 
     sid: str
     actions: Sequence[str]
     resources: Sequence[pulumi.Input[str]]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.sid, str) or not _SID.fullmatch(self.sid):
+            raise ValueError(f"policy statement sid {self.sid!r} must be letters and digits only")
+        if isinstance(self.actions, str) or isinstance(self.resources, str):
+            raise ValueError(f"policy statement {self.sid!r}: actions and resources are lists")
+        if not list(self.actions) or not list(self.resources):
+            raise ValueError(
+                f"policy statement {self.sid!r} needs at least one action and one resource"
+            )
+        for action in self.actions:
+            if action == "*" or _SERVICE_WILDCARD.fullmatch(action):
+                raise ValueError(
+                    f"policy statement {self.sid!r} grants {action!r}: wildcard actions are not "
+                    "allowed, list the actions the function needs"
+                )
 
 
 def check_retention(argument: str, days: int) -> None:
@@ -55,25 +77,37 @@ def check_range(argument: str, value: int, low: int, high: int) -> None:
 
 
 def check_statements(statements: Sequence[PolicyStatement], reserved_sids: Iterable[str]) -> None:
-    """No "*" or "<service>:*" actions, no empty statements, unique alphanumeric sids."""
+    """PolicyStatement objects (each validated when made) with unique, unreserved sids."""
     reserved = set(reserved_sids)
     seen: set[str] = set()
     for statement in statements:
-        sid = statement.get("sid", "")
-        if not isinstance(sid, str) or not _SID.fullmatch(sid):
-            raise ValueError(f"policy statement sid {sid!r} must be letters and digits only")
-        if sid in reserved or sid in seen:
-            raise ValueError(f"policy statement sid {sid!r} is used twice or reserved")
-        seen.add(sid)
-        actions = list(statement.get("actions", ()))
-        if not actions or not list(statement.get("resources", ())):
-            raise ValueError(f"policy statement {sid!r} needs at least one action and one resource")
-        for action in actions:
-            if action == "*" or _SERVICE_WILDCARD.fullmatch(action):
-                raise ValueError(
-                    f"policy statement {sid!r} grants {action!r}: wildcard actions are not "
-                    "allowed, list the actions the function needs"
-                )
+        if not isinstance(statement, PolicyStatement):
+            raise ValueError(
+                f"policy statement {statement!r} must be a PolicyStatement(sid=..., actions=..., "
+                "resources=...)"
+            )
+        if statement.sid in reserved or statement.sid in seen:
+            raise ValueError(f"policy statement sid {statement.sid!r} is used twice or reserved")
+        seen.add(statement.sid)
+
+
+LAYER_ARN = re.compile(
+    r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]{1,140}:[0-9]+"
+)
+
+
+def check_layers(argument: str, layers: Sequence[str]) -> None:
+    """At most 5 distinct layer version ARNs (as the Terraform module validates)."""
+    if isinstance(layers, str):
+        raise ValueError(f"{argument}={layers!r} must be a list of layer version ARNs")
+    if len(layers) > 5 or len(set(layers)) != len(layers):
+        raise ValueError(f"{argument} must list at most 5 distinct layer version ARNs")
+    for arn in layers:
+        if not isinstance(arn, str) or not LAYER_ARN.fullmatch(arn):
+            raise ValueError(
+                f"{argument} entry {arn!r} must be a layer version ARN: "
+                "arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>"
+            )
 
 
 def check_managed_policy_arns(argument: str, arns: Sequence[str]) -> None:

@@ -14,6 +14,7 @@ from . import _iam
 from ._validation import (
     PolicyStatement,
     check_choice,
+    check_layers,
     check_managed_policy_arns,
     check_pattern,
     check_range,
@@ -25,6 +26,21 @@ _RUNTIMES = ("python3.11", "python3.12", "python3.13")
 _ARCHITECTURES = ("x86_64", "arm64")
 _LOG_FORMATS = ("JSON", "Text")
 _LOG_SID = "WriteOwnLogGroup"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DurableConfig:
+    """Lambda durable functions, as the Terraform module's `durable_config` input: the longest an
+    execution may run, waits included (seconds), and the days a finished execution's history is
+    kept. The role also needs the checkpoint permissions (the AWS managed policy
+    service-role/AWSLambdaBasicDurableExecutionRolePolicy in `managed_policy_arns`)."""
+
+    execution_timeout: int
+    retention_period: int = 14
+
+    def __post_init__(self) -> None:
+        check_range("durable_config.execution_timeout", self.execution_timeout, 1, 31622400)
+        check_range("durable_config.retention_period", self.retention_period, 1, 90)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,9 +61,10 @@ class PythonFunctionArgs:
     # IAM managed policies attached to the role, e.g. the service-role policy a Lambda feature
     # needs. Rejected: anything but a policy ARN, AdministratorAccess, *FullAccess.
     managed_policy_arns: Sequence[str] = ()
-    # Passed as-is to aws.lambda_.Function(durable_config=...), e.g. {"execution_timeout": 900}.
-    # Durable execution can only be enabled when the function is created.
-    durable_config: Mapping[str, Any] | None = None
+    # Lambda durable functions; None: an ordinary function. Only possible when it is created.
+    durable_config: DurableConfig | None = None
+    # Layer version ARNs, in order (at most 5).
+    layers: Sequence[str] = ()
     publish: bool = False
     description: str = ""
     reserved_concurrent_executions: int = -1  # -1: unreserved
@@ -78,6 +95,9 @@ class PythonFunctionArgs:
         check_choice("log_format", self.log_format, _LOG_FORMATS)
         check_statements(self.policy_statements, reserved_sids=[_LOG_SID])
         check_managed_policy_arns("managed_policy_arns", self.managed_policy_arns)
+        check_layers("layers", self.layers)
+        if self.durable_config is not None and not isinstance(self.durable_config, DurableConfig):
+            raise ValueError("durable_config must be a DurableConfig(execution_timeout=...)")
         if len(self.description) > 256:
             raise ValueError("description must be at most 256 characters")
         if isinstance(self.reserved_concurrent_executions, bool) or (
@@ -122,11 +142,11 @@ class PythonFunction(pulumi.ComponentResource):
             **_iam.role_naming(args.function_name, "-role"),
         )
         # Write to its own log group only; no logs:CreateLogGroup, the group is managed here.
-        own_logs: PolicyStatement = {
-            "sid": _LOG_SID,
-            "actions": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "resources": [log_group.arn.apply(lambda arn: f"{arn}:*")],
-        }
+        own_logs = PolicyStatement(
+            sid=_LOG_SID,
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[log_group.arn.apply(lambda arn: f"{arn}:*")],
+        )
         role_policy = aws.iam.RolePolicy(
             f"{name}-policy",
             name="least-privilege",
@@ -170,7 +190,15 @@ class PythonFunction(pulumi.ComponentResource):
                 application_log_level="INFO" if args.log_format == "JSON" else None,
                 system_log_level="INFO" if args.log_format == "JSON" else None,
             ),
-            durable_config=dict(args.durable_config) if args.durable_config else None,
+            durable_config=(
+                aws.lambda_.FunctionDurableConfigArgs(
+                    execution_timeout=args.durable_config.execution_timeout,
+                    retention_period=args.durable_config.retention_period,
+                )
+                if args.durable_config is not None
+                else None
+            ),
+            layers=list(args.layers) or None,
             publish=args.publish,
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[log_group, role_policy, *attachments]

@@ -107,18 +107,18 @@ class StateMachine(pulumi.ComponentResource):
             ]
             # Exactly these functions, and their versions and aliases.
             statements.append(
-                {
-                    "sid": "InvokeTaskFunctions",
-                    "actions": ["lambda:InvokeFunction"],
-                    "resources": [*arns, *(a.apply(lambda v: f"{v}:*") for a in arns)],
-                }
+                PolicyStatement(
+                    sid="InvokeTaskFunctions",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[*arns, *(a.apply(lambda v: f"{v}:*") for a in arns)],
+                )
             )
         statements.append(
-            {
-                "sid": "LogDeliveryResourceStarOnly",
-                "actions": _LOG_DELIVERY_ACTIONS,
-                "resources": ["*"],
-            }
+            PolicyStatement(
+                sid="LogDeliveryResourceStarOnly",
+                actions=_LOG_DELIVERY_ACTIONS,
+                resources=["*"],
+            )
         )
         role_policy = aws.iam.RolePolicy(
             f"{name}-policy",

@@ -2,28 +2,24 @@
 same outputs. Config: namePrefix (durable-chain), logRetentionDays (14), deletionProtection (false).
 """
 
-import re
-import sys
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
+from catalog.packaging import build_pattern
+from catalog_pulumi import (
+    DurableConfig,
+    PolicyStatement,
+    PythonFunction,
+    PythonFunctionArgs,
+    Table,
+    TableArgs,
+    pattern_settings,
+)
+
 PATTERN_DIR = Path(__file__).resolve().parent.parent
-# The catalog packages live in this repository, not on PyPI: put shared/ (catalog) and pulumi/
-# (catalog_pulumi) on the import path, so `pulumi up` works from a clone without installing them.
-_REPO = PATTERN_DIR.parents[1]
-if (_REPO / "shared" / "catalog").is_dir() and (_REPO / "pulumi" / "catalog_pulumi").is_dir():
-    for _folder in (_REPO / "pulumi", _REPO / "shared"):
-        if str(_folder) not in sys.path:
-            sys.path.insert(0, str(_folder))
-
-from catalog.packaging import build_pattern  # noqa: E402
-from catalog_pulumi import PythonFunction, PythonFunctionArgs, Table, TableArgs  # noqa: E402
-
 ALIAS = "live"
-EXECUTION_TIMEOUT_SECONDS = 8 * 24 * 3600  # settlement waits last up to 7 days
-HISTORY_RETENTION_DAYS = 14
 TABLES = {"orders": "order_id", "inventory": "sku", "payments": "idempotency_key"}
 ITEM_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 # Worker -> (description, table it may use). Same least-privilege matrix as ../terraform.
@@ -37,18 +33,15 @@ WORKERS = {
     "notification": ("Order chain worker: sends the order confirmation.", None),
 }
 
-config = pulumi.Config()
-prefix = config.get("namePrefix") or "durable-chain"
-if not re.fullmatch(r"[a-z0-9-]{1,32}", prefix):
-    raise ValueError("namePrefix must be 1-32 lowercase letters, digits and hyphens")
-retention = config.get_int("logRetentionDays") or 14
-deletion_protection = config.get_bool("deletionProtection") or False
-
+settings = pattern_settings()
+prefix = settings.name_prefix
 tables = {
     key: Table(
         key,
         TableArgs(
-            name=f"{prefix}-{key}", hash_key=hash_key, deletion_protection=deletion_protection
+            name=f"{prefix}-{key}",
+            hash_key=hash_key,
+            deletion_protection=settings.deletion_protection,
         ),
     )
     for key, hash_key in TABLES.items()
@@ -66,19 +59,19 @@ for key, (description, table) in WORKERS.items():
             handler=f"durable_chain.functions.{key}.handler",
             code_path=zips[key],
             environment={f"{table.upper()}_TABLE": tables[table].name} if table else {},
-            log_retention_days=retention,
+            log_retention_days=settings.log_retention_days,
             policy_statements=(
                 [
-                    {
-                        "sid": f"{table.title()}Table",
-                        "actions": ITEM_ACTIONS,
-                        "resources": [tables[table].arn],
-                    }
+                    PolicyStatement(
+                        sid=f"{table.title()}Table",
+                        actions=ITEM_ACTIONS,
+                        resources=[tables[table].arn],
+                    )
                 ]
                 if table
                 else []
             ),
-            publish=True,
+            publish=True,  # a numbered version per change, for the alias below
         ),
     )
     # The orchestrator calls workers through this alias only.
@@ -107,21 +100,21 @@ orchestrator = PythonFunction(
                 for key, alias in aliases.items()
             },
         },
-        log_retention_days=retention,
+        log_retention_days=settings.log_retention_days,
         policy_statements=[
             # context.invoke runs with this role: only the workers' live aliases may be invoked.
-            {
-                "sid": "InvokeWorkerAliases",
-                "actions": ["lambda:InvokeFunction"],
-                "resources": [aliases[key].arn for key in sorted(aliases)],
-            },
-            {"sid": "OrdersTable", "actions": ITEM_ACTIONS, "resources": [tables["orders"].arn]},
+            PolicyStatement(
+                sid="InvokeWorkerAliases",
+                actions=["lambda:InvokeFunction"],
+                resources=[aliases[key].arn for key in sorted(aliases)],
+            ),
+            PolicyStatement(
+                sid="OrdersTable", actions=ITEM_ACTIONS, resources=[tables["orders"].arn]
+            ),
         ],
-        # Durable execution can only be enabled when a function is created.
-        durable_config={
-            "execution_timeout": EXECUTION_TIMEOUT_SECONDS,
-            "retention_period": HISTORY_RETENTION_DAYS,
-        },
+        # Durable execution can only be enabled when a function is created; settlement waits
+        # last up to 7 days.
+        durable_config=DurableConfig(execution_timeout=8 * 24 * 3600, retention_period=14),
         # Checkpointing (lambda:CheckpointDurableExecution, lambda:GetDurableExecutionState) and
         # logs; the function waits for the attachment, so the first execution can checkpoint.
         managed_policy_arns=[

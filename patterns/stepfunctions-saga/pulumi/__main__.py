@@ -3,36 +3,28 @@
 Config: namePrefix (sfn-saga), logRetentionDays (14), deletionProtection (false).
 """
 
-import sys
 from pathlib import Path
 
 import pulumi
+from saga_matrix import FUNCTIONS, TABLES, code_paths, table_statements
 
-PATTERN_DIR = Path(__file__).resolve().parent.parent
-# The catalog packages live in this repository, not on PyPI: put shared/ (catalog) and pulumi/
-# (catalog_pulumi) on the import path, so `pulumi up` works from a clone without installing them.
-_REPO = PATTERN_DIR.parents[1]
-if (_REPO / "shared" / "catalog").is_dir() and (_REPO / "pulumi" / "catalog_pulumi").is_dir():
-    for _folder in (_REPO / "pulumi", _REPO / "shared"):
-        if str(_folder) not in sys.path:
-            sys.path.insert(0, str(_folder))
-
-from saga_matrix import FUNCTIONS, TABLES, checked_prefix, code_paths, table_statements  # noqa: E402
-
-from catalog.packaging import build_pattern, render_template  # noqa: E402
-from catalog_pulumi import (  # noqa: E402
+from catalog.packaging import build_pattern, render_template
+from catalog_pulumi import (
     PythonFunction,
     PythonFunctionArgs,
     StateMachine,
     StateMachineArgs,
     Table,
     TableArgs,
+    pattern_settings,
 )
 
-config = pulumi.Config()
-prefix = checked_prefix(config.get("namePrefix", "sfn-saga"))
-retention = config.get_int("logRetentionDays", 14)
-deletion_protection = config.get_bool("deletionProtection", False)
+PATTERN_DIR = Path(__file__).resolve().parent.parent
+
+settings = pattern_settings()
+prefix = settings.name_prefix
+retention = settings.log_retention_days
+deletion_protection = settings.deletion_protection
 
 tables = {
     key: Table(

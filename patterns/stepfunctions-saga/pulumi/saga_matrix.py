@@ -5,7 +5,6 @@ The same matrix as the locals of ../terraform/main.tf, so both engines grant exa
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,20 +76,14 @@ FUNCTIONS: tuple[SagaFunction, ...] = (
 )
 
 
-def checked_prefix(prefix: str) -> str:
-    if not re.fullmatch(r"[a-z0-9-]{1,32}", prefix):
-        raise ValueError(
-            f"namePrefix={prefix!r} must be 1-32 lowercase letters, digits and hyphens"
-        )
-    return prefix
-
-
 def table_statements(
     fn: SagaFunction, table_arns: Mapping[str, pulumi.Input[str]]
 ) -> list[PolicyStatement]:
     """One statement per table, in table order (as Terraform iterates the map): OrdersTable, ..."""
     return [
-        {"sid": f"{table.title()}Table", "actions": list(actions), "resources": [table_arns[table]]}
+        PolicyStatement(
+            sid=f"{table.title()}Table", actions=list(actions), resources=[table_arns[table]]
+        )
         for table, actions in sorted(fn.access.items())
     ]
 

@@ -225,7 +225,7 @@ def test_retention_and_prefix_come_from_config() -> None:
 
 
 def test_a_retention_cloudwatch_rejects_fails_clearly() -> None:
-    with pytest.raises(ValueError, match=r"log_retention_days=10 .*one of: 1, 3, 5, 7, 14"):
+    with pytest.raises(ValueError, match=r"logRetentionDays=10 .*one of: 1, 3, 5, 7, 14"):
         run_program(PROGRAM_DIR, {"logRetentionDays": "10"})
 
 

@@ -4,7 +4,6 @@ least-privilege statements and outputs)."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from catalog_pulumi import PolicyStatement, PythonFunction, PythonFunctionArgs, Table, TableArgs
+from catalog_pulumi import (
+    PatternSettings,
+    PolicyStatement,
+    PythonFunction,
+    PythonFunctionArgs,
+    Table,
+    TableArgs,
+)
 
 PACKAGE = "transactional_outbox"
 EVENT_SOURCE = "transactional-outbox.orders"
@@ -41,16 +47,6 @@ DESCRIPTIONS = {
 TIMEOUTS = {"create-order": 10, "relay": 30, "consumer": 10}
 
 
-def checked_prefix(prefix: str) -> str:
-    if not re.fullmatch(r"[a-z0-9-]{1,32}", prefix):
-        raise ValueError(f"namePrefix={prefix!r}: 1-32 lowercase letters, digits and hyphens")
-    return prefix
-
-
-def _statement(sid: str, actions: list[str], resources: list[Any]) -> PolicyStatement:
-    return {"sid": sid, "actions": actions, "resources": resources}
-
-
 def _queue_policy(sid: str, queue_arn: pulumi.Output[str], rule_arn: pulumi.Output[str]) -> Any:
     """Only this rule (as events.amazonaws.com) may send to the queue."""
     return pulumi.Output.all(queue_arn, rule_arn).apply(
@@ -73,14 +69,10 @@ def _queue_policy(sid: str, queue_arn: pulumi.Output[str], rule_arn: pulumi.Outp
 
 
 class OutboxStack:
-    def __init__(
-        self,
-        prefix: str,
-        log_retention_days: int,
-        deletion_protection: bool,
-        zips: Mapping[str, Path],
-    ) -> None:
-        prefix = checked_prefix(prefix)
+    def __init__(self, settings: PatternSettings, zips: Mapping[str, Path]) -> None:
+        prefix = settings.name_prefix
+        log_retention_days = settings.log_retention_days
+        deletion_protection = settings.deletion_protection
 
         # ------------------------------------------------------------ tables
         self.tables = {
@@ -170,47 +162,59 @@ class OutboxStack:
         statements: dict[str, list[PolicyStatement]] = {
             "create-order": [
                 # TransactWriteItems is authorised per item action: PutItem on each table.
-                _statement("WriteOrder", ["dynamodb:PutItem"], [arn["orders"]]),
-                _statement("WriteOutbox", ["dynamodb:PutItem"], [arn["outbox"]]),
-                _statement(
-                    "IdempotencyStore",
-                    [
+                PolicyStatement(
+                    sid="WriteOrder", actions=["dynamodb:PutItem"], resources=[arn["orders"]]
+                ),
+                PolicyStatement(
+                    sid="WriteOutbox", actions=["dynamodb:PutItem"], resources=[arn["outbox"]]
+                ),
+                PolicyStatement(
+                    sid="IdempotencyStore",
+                    actions=[
                         "dynamodb:GetItem",
                         "dynamodb:PutItem",
                         "dynamodb:UpdateItem",
                         "dynamodb:DeleteItem",
                     ],
-                    [arn["idempotency"]],
+                    resources=[arn["idempotency"]],
                 ),
             ],
             "relay": [
-                _statement(
-                    "ReadOutboxStream",
-                    [
+                PolicyStatement(
+                    sid="ReadOutboxStream",
+                    actions=[
                         "dynamodb:DescribeStream",
                         "dynamodb:GetRecords",
                         "dynamodb:GetShardIterator",
                         "dynamodb:ListStreams",
                     ],
-                    [arn["outbox"].apply(lambda a: f"{a}/stream/*")],
+                    resources=[arn["outbox"].apply(lambda a: f"{a}/stream/*")],
                 ),
-                _statement(
-                    "MarkPublished",
-                    ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
-                    [arn["outbox"]],
+                PolicyStatement(
+                    sid="MarkPublished",
+                    actions=["dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
+                    resources=[arn["outbox"]],
                 ),
-                _statement("PublishEvents", ["events:PutEvents"], [self.bus.arn]),
+                PolicyStatement(
+                    sid="PublishEvents", actions=["events:PutEvents"], resources=[self.bus.arn]
+                ),
                 # The event source mapping sends records that keep failing here, with this role.
-                _statement("OnFailureDestination", ["sqs:SendMessage"], [self.relay_failures.arn]),
+                PolicyStatement(
+                    sid="OnFailureDestination",
+                    actions=["sqs:SendMessage"],
+                    resources=[self.relay_failures.arn],
+                ),
             ],
             "consumer": [
-                _statement(
-                    "ConsumeEventsQueue",
-                    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                    [self.events_queue.arn],
+                PolicyStatement(
+                    sid="ConsumeEventsQueue",
+                    actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                    resources=[self.events_queue.arn],
                 ),
-                _statement(
-                    "ApplyToLedger", ["dynamodb:PutItem", "dynamodb:UpdateItem"], [arn["ledger"]]
+                PolicyStatement(
+                    sid="ApplyToLedger",
+                    actions=["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                    resources=[arn["ledger"]],
                 ),
             ],
         }

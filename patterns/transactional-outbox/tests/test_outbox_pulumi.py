@@ -51,9 +51,7 @@ def by_name(run: ProgramRun, token: str) -> dict[str, RecordedResource]:
 def test_outputs_match_the_terraform_root(default_run: ProgramRun) -> None:
     terraform = (PATTERN_DIR / "terraform" / "outputs.tf").read_text()
     expected = set(re.findall(r'^output "([a-z_]+)"', terraform, re.M))
-    # The mocks compute no API endpoint (a provider-side attribute): Pulumi drops a None export.
-    assert set(default_run.outputs) == expected - {"api_endpoint"}
-    assert "api_endpoint" in (PROGRAM_DIR / "outbox_infra.py").read_text()
+    assert set(default_run.outputs) == expected
     outputs = default_run.outputs
     assert outputs["function_names"] == {
         "create-order": "txn-outbox-create-order",
