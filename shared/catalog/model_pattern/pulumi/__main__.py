@@ -3,22 +3,26 @@
 Config: namePrefix (model-pattern), logRetentionDays (14), deletionProtection (false).
 """
 
-import re
 from pathlib import Path
 
 import pulumi
 
 from catalog.packaging import build_pattern
-from catalog_pulumi import PythonFunction, PythonFunctionArgs, Table, TableArgs
+from catalog_pulumi import (
+    PolicyStatement,
+    PythonFunction,
+    PythonFunctionArgs,
+    Table,
+    TableArgs,
+    pattern_settings,
+)
 
 PATTERN_DIR = Path(__file__).resolve().parent.parent
 
-config = pulumi.Config()
-prefix = config.get("namePrefix") or "model-pattern"
-if not re.fullmatch(r"[a-z0-9-]{1,32}", prefix):
-    raise ValueError("namePrefix must be 1-32 lowercase letters, digits and hyphens")
-retention = config.get_int("logRetentionDays") or 14
-deletion_protection = config.get_bool("deletionProtection") or False
+settings = pattern_settings()
+prefix = settings.name_prefix
+retention = settings.log_retention_days
+deletion_protection = settings.deletion_protection
 
 records = Table(
     "records",
@@ -36,11 +40,11 @@ put_record = PythonFunction(
         log_retention_days=retention,
         # Least privilege: the two calls the code makes, on this table only.
         policy_statements=[
-            {
-                "sid": "RecordsTable",
-                "actions": ["dynamodb:GetItem", "dynamodb:PutItem"],
-                "resources": [records.arn],
-            }
+            PolicyStatement(
+                sid="RecordsTable",
+                actions=["dynamodb:GetItem", "dynamodb:PutItem"],
+                resources=[records.arn],
+            )
         ],
     ),
 )

@@ -3,8 +3,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.100.0, < 7.0"
+      source = "hashicorp/aws"
+      # The shared python-function module takes durable_config, which arrived in provider 6.25.0.
+      version = ">= 6.25, < 7.0"
     }
   }
 }
