@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .engines.mock_values import kind_from_pulumi_type, snake_keys
+from .engines.mock_values import snake as snake  # re-exported: the review reads names with it
+
 # Pulumi names a few arguments differently from the Terraform provider.
 _PULUMI_ALIASES = {
     ("aws_lambda_function", "name"): "function_name",
@@ -54,33 +57,6 @@ class Resource:
 
     def references(self, attribute: str) -> tuple[str, ...]:
         return self.refs.get(attribute, ())
-
-
-def snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-
-
-# Maps whose keys are user data (environment variable names, tags), not argument names.
-_USER_MAPS = frozenset({"variables", "tags", "tags_all"})
-
-
-def snake_keys(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {
-            snake(str(k)): (v if snake(str(k)) in _USER_MAPS else snake_keys(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [snake_keys(v) for v in value]
-    return value
-
-
-def kind_from_pulumi_type(token: str) -> str | None:
-    """`aws:lambda/function:Function` -> `aws_lambda_function`; None for non-AWS or components."""
-    match = re.fullmatch(r"aws:([A-Za-z0-9]+)/[A-Za-z0-9]+:([A-Za-z0-9]+)", token)
-    if not match:
-        return None
-    return f"aws_{match.group(1).lower()}_{snake(match.group(2))}"
 
 
 # ---------------------------------------------------------------- Pulumi

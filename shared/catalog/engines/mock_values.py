@@ -5,12 +5,15 @@ Pulumi programs run under mocks (`pulumi_graph`) and Terraform roots are evaluat
 every resource from this one function, so an ARN that one engine grants in an IAM statement is
 the same string the other engine grants: parity compares settings literally.
 
-Attribute names are the Terraform provider's (snake_case); `pulumi_graph` camelCases them.
+Attribute names are the Terraform provider's (snake_case); `pulumi_graph` camelCases them. The
+module uses the standard library only: the graph runner loads it as a file of its own when it runs
+without the catalog installed (an exported pattern's tests).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,3 +97,31 @@ def computed(kind: str, props: Mapping[str, Any], name: str) -> dict[str, Any]:
         }
     service = kind.removeprefix("aws_").split("_", 1)[0]
     return {"id": name, "arn": _arn(service, f"{kind.removeprefix('aws_')}/{name}")}
+
+
+# ---------------------------------------------------------------- names between the engines
+def snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+# Maps whose keys are user data (environment variable names, tags), not argument names.
+_USER_MAPS = frozenset({"variables", "tags", "tags_all"})
+
+
+def snake_keys(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            snake(str(k)): (v if snake(str(k)) in _USER_MAPS else snake_keys(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [snake_keys(v) for v in value]
+    return value
+
+
+def kind_from_pulumi_type(token: str) -> str | None:
+    """`aws:lambda/function:Function` -> `aws_lambda_function`; None for non-AWS or components."""
+    match = re.fullmatch(r"aws:([A-Za-z0-9]+)/[A-Za-z0-9]+:([A-Za-z0-9]+)", token)
+    if not match:
+        return None
+    return f"aws_{match.group(1).lower()}_{snake(match.group(2))}"

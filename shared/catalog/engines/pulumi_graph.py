@@ -44,8 +44,17 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings, stack
 from pulumi.runtime.sync_await import _sync_await
 
-from ..resources import kind_from_pulumi_type, snake_keys
-from . import mock_values
+try:
+    from . import mock_values
+except ImportError:  # loaded as a file of its own (an exported pattern's tests): its sibling file
+    import importlib.util
+
+    _spec = importlib.util.spec_from_file_location(
+        "pulumi_graph_mock_values", Path(__file__).with_name("mock_values.py")
+    )
+    assert _spec is not None and _spec.loader is not None
+    mock_values = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(mock_values)
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 ACCOUNT_ID = mock_values.ACCOUNT_ID
@@ -324,9 +333,9 @@ class CatalogMocks(pulumi_mocks.Mocks):
 
 def _aws_resource(token: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Computed attributes from `mock_values`, the same ones Terraform's mock evaluation gets."""
-    kind = kind_from_pulumi_type(token) or token
+    kind = mock_values.kind_from_pulumi_type(token) or token
     physical = inputs.get("name") or _auto_name(inputs.get("namePrefix"), token, name)
-    values = mock_values.computed(kind, snake_keys(inputs), physical)
+    values = mock_values.computed(kind, mock_values.snake_keys(inputs), physical)
     state: dict[str, Any] = {**inputs, "name": physical}
     state.update({_camel(key): value for key, value in values.items() if key != "id"})
     return values["id"], state
