@@ -5,7 +5,8 @@ whose `build.py` then builds the same bytes as `catalog build`.
 
 The layout (shared/README.md): `src/<package>/functions/<fn>.py` is a
 function, the rest of `src/<package>/` is code the functions share, `src/requirements.txt` lists the
-third-party packages installed for the Lambda platform.
+third-party packages the functions import, and `src/requirements.lock` pins them and everything they
+pull in, with hashes, resolved for the Lambda platform: the lock is what gets installed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 # What the installer writes about itself (pip and uv differ): not part of the installed package.
 _INSTALLER_RECORDS = {"INSTALLER", "RECORD", "REQUESTED", "direct_url.json"}
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+REQUIREMENTS = "requirements.txt"
+LOCK = "requirements.lock"
+# How a lock is made (run in src/); the same command is in the lock's own header.
+LOCK_COMMAND = (
+    f"uv pip compile {REQUIREMENTS} -o {LOCK} --python-platform {LAMBDA_PLATFORM}"
+    f" --python-version {LAMBDA_PYTHON_VERSION} --generate-hashes --no-config"
+)
+# `name[extras]==version` or `name \` in requirement and lock lines (PEP 508, pinned subset).
+_REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:==\s*([^\s;\\]+))?")
 
 
 class PackagingError(Exception):
@@ -112,7 +122,7 @@ def build_pattern(pattern_dir: Path, out_dir: Path | None = None) -> dict[str, P
     specs = function_specs(pattern_dir)
     package = find_package(pattern_dir / "src")
     _make_output_dir(out_dir)
-    deps = install_requirements(pattern_dir / "src" / "requirements.txt")
+    deps = install_requirements(pattern_dir / "src" / REQUIREMENTS, pattern_dir / "src" / LOCK)
     built: dict[str, Path] = {}
     with exclusive(out_dir / LOCK_FILE, wait=True):
         for spec in specs:
@@ -262,19 +272,18 @@ def write_deterministic_zip(target: Path, entries: list[tuple[str, Path]]) -> No
         raise
 
 
-def install_requirements(requirements: Path) -> Path | None:
-    """Install requirements for the Lambda platform once per content hash (None: nothing to add)."""
-    if not requirements.is_file():
+def install_requirements(requirements: Path, lock: Path) -> Path | None:
+    """Install the lock for the Lambda platform once per lock content (None: nothing to add).
+
+    `requirements` names what the code imports; `lock` must pin each of those at the same version
+    (a stale or missing lock is an error naming the command that makes it). Only what the lock
+    lists is installed, each file checked against its hashes.
+    """
+    if not _pins(requirements):
         return None
-    lines = [
-        line.strip()
-        for line in requirements.read_text().splitlines()
-        if line.strip() and not line.strip().startswith("#")
-    ]
-    if not lines:
-        return None
+    check_lock(requirements, lock)
     key = hashlib.sha256(
-        "\n".join([LAMBDA_PYTHON_VERSION, LAMBDA_PLATFORM, *lines]).encode()
+        "\n".join([LAMBDA_PYTHON_VERSION, LAMBDA_PLATFORM, *_content_lines(lock)]).encode()
     ).hexdigest()[:16]
     cache = _cache_root() / "lambda-deps" / key
     if (cache / ".complete").is_file():
@@ -287,7 +296,7 @@ def install_requirements(requirements: Path) -> Path | None:
         ) from exc
     staging = Path(tempfile.mkdtemp(prefix="deps-", dir=cache.parent))
     try:
-        _run_installer(requirements, staging)
+        _run_installer(lock, staging)
         (staging / ".complete").write_text(key)
         try:
             staging.rename(cache)
@@ -300,6 +309,40 @@ def install_requirements(requirements: Path) -> Path | None:
     return cache
 
 
+def check_lock(requirements: Path, lock: Path) -> None:
+    """PackagingError unless `lock` pins every package of `requirements` at its version."""
+    if not lock.is_file():
+        raise PackagingError(f"{lock} is missing: run `{LOCK_COMMAND}` in {lock.parent}")
+    locked = _pins(lock)
+    stale = sorted(
+        name
+        for name, version in _pins(requirements).items()
+        if name not in locked or (version is not None and locked[name] != version)
+    )
+    if stale:
+        raise PackagingError(
+            f"{lock} does not pin {', '.join(stale)} as {requirements.name} does:"
+            f" run `{LOCK_COMMAND}` in {lock.parent}"
+        )
+
+
+def _content_lines(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    stripped = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in stripped if line and not line.startswith("#")]
+
+
+def _pins(path: Path) -> dict[str, str | None]:
+    """Normalized package name -> pinned version (None: not pinned) of a requirements file."""
+    pins: dict[str, str | None] = {}
+    for line in _content_lines(path):
+        match = _REQUIREMENT.match(line)
+        if match and not line.startswith("--"):
+            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+    return pins
+
+
 def _cache_root() -> Path:
     base = os.environ.get("CATALOG_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
@@ -308,8 +351,8 @@ def _cache_root() -> Path:
     return Path(base)
 
 
-def _run_installer(requirements: Path, target: Path) -> None:
-    """Prefer uv (fast, cross-platform resolution); fall back to pip with the same constraints."""
+def _run_installer(lock: Path, target: Path) -> None:
+    """Prefer uv (fast); fall back to pip with the same constraints. Hashes checked, no resolving."""
     uv = shutil.which("uv") or _project_uv()
     if uv:
         cmd = [
@@ -327,8 +370,10 @@ def _run_installer(requirements: Path, target: Path) -> None:
             "--only-binary",
             ":all:",
             "--no-compile",
+            "--require-hashes",
+            "--no-deps",
             "-r",
-            str(requirements),
+            str(lock),
         ]
     else:
         cmd = [
@@ -347,13 +392,15 @@ def _run_installer(requirements: Path, target: Path) -> None:
             "cp",
             "--only-binary=:all:",
             "--no-compile",
+            "--require-hashes",
+            "--no-deps",
             "-r",
-            str(requirements),
+            str(lock),
         ]
     result = interrupts.run(cmd)
     if result.returncode != 0:
         raise PackagingError(
-            f"installing {requirements} for {LAMBDA_RUNTIME} failed:\n{result.stderr.strip()}"
+            f"installing {lock} for {LAMBDA_RUNTIME} failed:\n{result.stderr.strip()}"
         )
 
 
