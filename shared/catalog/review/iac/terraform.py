@@ -252,8 +252,10 @@ def _registry_lambda_modules(blocks: list[Block]) -> list[Resource]:
         if not (is_literal(source) and _LAMBDA_MODULE.search(unquote(source))):
             continue
         body = block.scope.evaluate(block.body)
-        if str(body.get("create_function", "true")).lower() == "false":
-            continue
+        if str(body.get("create_function", "true")).lower() == "false" or (
+            str(body.get("create_layer", "false")).lower() == "true"
+        ):
+            continue  # a layer-only call (create_layer) makes no function and no log group
         prefix = f"{block.scope.prefix}module.{block.name}"
         name = body.get("function_name")
         fn_props: dict[str, Any] = {"function_name": name, "runtime": body.get("runtime")}

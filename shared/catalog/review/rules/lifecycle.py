@@ -131,7 +131,8 @@ _EMPTIES_BUCKET = re.compile(
     r"|\bs3api\s+delete-objects?\b|\bempty(?:ing)?\s+(?:the\s+|your\s+|each\s+)?(?:\S+\s+)?buckets?\b"
     r"|\bbuckets?\b[^\n.]{0,60}\bempt(?:y|ied)\b"
     r"|\b(?:delete|remove|empty|clear)\b[^\n.]{0,60}\b(?:objects|files|contents)\b[^\n.]{0,60}"
-    r"\bbuckets?\b",
+    r"\bbuckets?\b"
+    r"|\bdelete\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:\S+\s+)?(?:S3\s+)?buckets\b",
     re.IGNORECASE,
 )
 
