@@ -1,4 +1,7 @@
-"""The order request, its validation, and the shapes the steps exchange.
+"""The order request and the shapes the steps exchange, as Pydantic models (Powertools parser).
+
+Every step validates its event with `validated`: a malformed event raises InvalidOrderError (the
+name the state machine's Catch matches) with one reason per problem, all at once.
 
 Money is `Decimal` with two places (DynamoDB numbers must be Decimal, floats are lossy) and travels
 between steps as a string ("25.00") because JSON has no decimal type.
@@ -7,36 +10,96 @@ between steps as a string ("25.00") because JSON has no decimal type.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any, Self, TypeVar
+
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import InvalidOrderError
 
 MAX_ITEMS = 25  # a reservation is one transaction: items + the order must stay under 100
 MAX_QUANTITY = 1000
 CENTS = Decimal("0.01")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+# A number or a numeric string (never a bool), finite, >= 0, at most two places; kept as cents.
+Money = Annotated[
+    Decimal,
+    Field(ge=0, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(lambda amount: amount.quantize(CENTS)),
+]
 
 
-@dataclass(frozen=True)
-class OrderItem:
-    sku: str
-    quantity: int
-    unit_price: Decimal
+class _Event(BaseModel):
+    # Steps receive more than they read (the state machine passes whole results): extras are ignored.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class StockItem(_Event):
+    sku: Identifier
+    quantity: int = Field(strict=True, gt=0, le=MAX_QUANTITY)  # strict: 1.5 or true is no quantity
+
+
+class OrderItem(StockItem):
+    unit_price: Money
 
     def to_json(self) -> dict[str, Any]:
         return {"sku": self.sku, "quantity": self.quantity, "unit_price": str(self.unit_price)}
 
 
-@dataclass(frozen=True)
-class Order:
-    order_id: str
-    customer_id: str
-    items: tuple[OrderItem, ...]
-    payment_token: str
-    amount: Decimal
+Item = TypeVar("Item", bound="StockItem")
+
+
+def _unique_skus(items: tuple[Item, ...]) -> tuple[Item, ...]:
+    # One transaction cannot touch the same inventory row twice.
+    seen: set[str] = set()
+    for item in items:
+        if item.sku in seen:
+            raise ValueError(f"sku {item.sku} appears more than once")
+        seen.add(item.sku)
+    return items
+
+
+class Payment(_Event):
+    token: str
+    amount: Money | None = None  # a given amount is a cross-check of what the client thinks it pays
+
+    @field_validator("token")
+    @classmethod
+    def _not_blank(cls, token: str) -> str:
+        if not token.strip():
+            raise ValueError("the token must not be blank")
+        return token
+
+
+class Order(_Event):
+    """The execution input create-order validates; the next steps work from its summary."""
+
+    order_id: Identifier
+    customer_id: Identifier
+    items: Annotated[
+        tuple[OrderItem, ...],
+        Field(min_length=1, max_length=MAX_ITEMS),
+        AfterValidator(_unique_skus),
+    ]
+    payment: Payment
+
+    @property
+    def amount(self) -> Decimal:
+        total = sum((item.unit_price * item.quantity for item in self.items), Decimal(0))
+        return total.quantize(CENTS)
+
+    @property
+    def payment_token(self) -> str:
+        return self.payment.token
+
+    @model_validator(mode="after")
+    def _amount_matches_the_items(self) -> Self:
+        given = self.payment.amount
+        if given is not None and given != self.amount:
+            raise ValueError(f"payment.amount {given} does not match the items total {self.amount}")
+        return self
 
     def summary(self, status: str) -> dict[str, Any]:
         """What create-order returns: the validated, normalised order the next steps work from."""
@@ -50,133 +113,49 @@ class Order:
         }
 
 
-def _is_number(value: Any) -> bool:
-    # bool is an int subclass: `true` is not a price
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+class CreateOrderEvent(_Event):
+    """What the state machine gives create-order: the execution input and the execution id."""
+
+    order: Order
+    saga_id: str = Field(min_length=1)
 
 
-def parse_money(value: Any, field: str, reasons: list[str]) -> Decimal | None:
-    if isinstance(value, str):
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            reasons.append(f"{field} must be a number")
-            return None
-    elif _is_number(value):
-        amount = Decimal(str(value))  # str() keeps 19.99 as 19.99, not its binary expansion
-    else:
-        reasons.append(f"{field} must be a number")
-        return None
-    if not amount.is_finite():
-        reasons.append(f"{field} must be finite")
-        return None
-    if amount < 0:
-        reasons.append(f"{field} must be >= 0")
-        return None
-    if amount != amount.quantize(CENTS):
-        reasons.append(f"{field} must have at most 2 decimal places")
-        return None
-    return amount.quantize(CENTS)
+class StepEvent(_Event):
+    """Every later step receives the order id; its absence is a wiring bug, reported clearly."""
+
+    order_id: Identifier
 
 
-def _parse_id(payload: dict[str, Any], field: str, reasons: list[str]) -> str:
-    value = payload.get(field)
-    if not isinstance(value, str) or not value:
-        reasons.append(f"{field} is required (non-empty string)")
-        return ""
-    if not _ID.match(value):
-        reasons.append(f"{field} must match {_ID.pattern}")
-    return value
+class StockEvent(StepEvent):
+    """What a reserve or release moves."""
+
+    items: Annotated[
+        tuple[StockItem, ...],
+        Field(min_length=1, max_length=MAX_ITEMS),
+        AfterValidator(_unique_skus),
+    ]
 
 
-def parse_items(value: Any, reasons: list[str], *, prices: bool = True) -> tuple[OrderItem, ...]:
-    """Validate a list of items. `prices=False` for steps that only move stock."""
-    if not isinstance(value, list) or not value:
-        reasons.append("items must be a non-empty list")
-        return ()
-    if len(value) > MAX_ITEMS:
-        reasons.append(f"items must hold at most {MAX_ITEMS} entries")
-        return ()
-    items: list[OrderItem] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(value):
-        where = f"items[{index}]"
-        if not isinstance(raw, dict):
-            reasons.append(f"{where} must be an object")
-            continue
-        before = len(reasons)
-        sku = _parse_id(raw, "sku", reasons)
-        if sku in seen:
-            # one transaction cannot touch the same inventory row twice
-            reasons.append(f"{where}.sku {sku} appears more than once")
-        seen.add(sku)
-        quantity = raw.get("quantity")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-            reasons.append(f"{where}.quantity must be an integer > 0")
-        elif quantity > MAX_QUANTITY:
-            reasons.append(f"{where}.quantity must be <= {MAX_QUANTITY}")
-        price: Decimal | None = Decimal(0)
-        if prices:
-            price = parse_money(raw.get("unit_price"), f"{where}.unit_price", reasons)
-        if len(reasons) == before and price is not None and isinstance(quantity, int):
-            items.append(OrderItem(sku=sku, quantity=quantity, unit_price=price))
-    return tuple(items)
+class ChargeEvent(StepEvent):
+    amount: Money
+    token: str = Field(min_length=1)
 
 
-def parse_order(payload: Any) -> Order:
-    """Validate an order request; every problem is reported at once in InvalidOrderError."""
-    if not isinstance(payload, dict):
-        raise InvalidOrderError(["order must be a JSON object"])
-    reasons: list[str] = []
-    order_id = _parse_id(payload, "order_id", reasons)
-    customer_id = _parse_id(payload, "customer_id", reasons)
-    items = parse_items(payload.get("items"), reasons)
-    total = sum((item.unit_price * item.quantity for item in items), Decimal(0)).quantize(CENTS)
-
-    payment = payload.get("payment")
-    token = ""
-    if not isinstance(payment, dict):
-        reasons.append("payment must be an object with a token")
-    else:
-        token_value = payment.get("token")
-        if not isinstance(token_value, str) or not token_value.strip():
-            reasons.append("payment.token is required (non-empty string)")
-        else:
-            token = token_value
-        if payment.get("amount") is not None:
-            # a given amount is a cross-check of what the client thinks it pays
-            given = parse_money(payment["amount"], "payment.amount", reasons)
-            if given is not None and items and given != total:
-                reasons.append(f"payment.amount {given} does not match the items total {total}")
-    if reasons:
-        raise InvalidOrderError(reasons)
-    return Order(
-        order_id=order_id,
-        customer_id=customer_id,
-        items=items,
-        payment_token=token,
-        amount=total,
-    )
+Model = TypeVar("Model", bound=BaseModel)
 
 
-def require_order_id(event: Any) -> str:
-    """The order id every later step receives; its absence is a wiring bug, reported clearly."""
-    reasons: list[str] = []
-    if not isinstance(event, dict):
-        raise InvalidOrderError(["event must be a JSON object"])
-    order_id = _parse_id(event, "order_id", reasons)
-    if reasons:
-        raise InvalidOrderError(reasons)
-    return order_id
+def validated(model: type[Model], event: Any) -> Model:
+    """`event` parsed as `model`, or InvalidOrderError listing every problem ("items[0].sku: ...")."""
+    try:
+        return parse(event=event, model=model)
+    except ValidationError as error:
+        raise InvalidOrderError([_reason(detail) for detail in error.errors()]) from None
 
 
-def stock_items(event: dict[str, Any]) -> tuple[OrderItem, ...]:
-    """The (sku, quantity) pairs a reserve or release moves."""
-    reasons: list[str] = []
-    items = parse_items(event.get("items"), reasons, prices=False)
-    if reasons:
-        raise InvalidOrderError(reasons)
-    return items
+def _reason(detail: Any) -> str:
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in detail["loc"])
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    return f"{where.lstrip('.')}: {message}" if where else message
 
 
 def error_summary(error: Any) -> str:
@@ -209,7 +188,7 @@ PAYMENT_CHARGED = "CHARGED"
 PAYMENT_REFUNDED = "REFUNDED"
 
 
-def reservation_signature(items: tuple[OrderItem, ...]) -> str:
+def reservation_signature(items: tuple[StockItem, ...]) -> str:
     """A canonical text of what a reservation holds ("SKU-A:2|SKU-B:1"), stored on the order.
     The release compares it in its condition, so it gives back exactly what was taken."""
     return "|".join(f"{item.sku}:{item.quantity}" for item in sorted(items, key=lambda i: i.sku))

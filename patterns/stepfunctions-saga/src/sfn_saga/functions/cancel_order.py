@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from .. import tables
 from ..errors import InvalidOrderError
-from ..models import CANCELLED, error_summary, require_order_id
+from ..models import CANCELLED, StepEvent, error_summary, validated
 from ..observability import make_logger
 
 logger = make_logger()
@@ -23,7 +23,7 @@ logger = make_logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    order_id = require_order_id(event)
+    order_id = validated(StepEvent, event).order_id
     saga_id = event.get("saga_id")
     if not isinstance(saga_id, str) or not saga_id:
         raise InvalidOrderError(["saga_id is required (the execution id)"])

@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from .. import payments, tables
-from ..errors import InvalidOrderError, OrderStateError
-from ..models import CHARGED, PAYMENT_CHARGED, RESERVED, parse_money, require_order_id
+from ..errors import OrderStateError
+from ..models import CHARGED, PAYMENT_CHARGED, RESERVED, ChargeEvent, validated
 from ..observability import make_logger
 
 logger = make_logger()
@@ -26,14 +26,8 @@ logger = make_logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    order_id = require_order_id(event)
-    reasons: list[str] = []
-    amount = parse_money(event.get("amount"), "amount", reasons)
-    token = event.get("token")
-    if not isinstance(token, str) or not token:
-        reasons.append("token is required")
-    if reasons or amount is None or not isinstance(token, str):
-        raise InvalidOrderError(reasons)
+    request = validated(ChargeEvent, event)
+    order_id, amount, token = request.order_id, request.amount, request.token
     logger.append_keys(order_id=order_id)
     key = tables.payment_key(order_id)
     payments_table = tables.table(tables.PAYMENTS_TABLE_ENV)

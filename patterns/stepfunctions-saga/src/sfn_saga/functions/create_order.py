@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from .. import tables
 from ..errors import DuplicateOrderError, InvalidOrderError
-from ..models import PENDING, parse_order
+from ..models import PENDING, CreateOrderEvent, validated
 from ..observability import make_logger
 
 logger = make_logger()
@@ -23,16 +23,12 @@ logger = make_logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if not isinstance(event, dict) or "order" not in event:
-        raise InvalidOrderError(['event must be {"order": {...}, "saga_id": "..."}'])
-    saga_id = event.get("saga_id")
-    if not isinstance(saga_id, str) or not saga_id:
-        raise InvalidOrderError(["saga_id is required (the execution id)"])
     try:
-        order = parse_order(event["order"])
+        request = validated(CreateOrderEvent, event)
     except InvalidOrderError as error:
         logger.warning("order rejected", extra={"reasons": error.reasons})
         raise
+    order, saga_id = request.order, request.saga_id
     logger.append_keys(order_id=order.order_id)
 
     item = {

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from .. import payments, tables
-from ..models import PAYMENT_CHARGED, PAYMENT_REFUNDED, require_order_id
+from ..models import PAYMENT_CHARGED, PAYMENT_REFUNDED, StepEvent, validated
 from ..observability import make_logger
 
 logger = make_logger()
@@ -22,7 +22,7 @@ logger = make_logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    order_id = require_order_id(event)
+    order_id = validated(StepEvent, event).order_id
     logger.append_keys(order_id=order_id)
     key = tables.payment_key(order_id)
     payments_table = tables.table(tables.PAYMENTS_TABLE_ENV)

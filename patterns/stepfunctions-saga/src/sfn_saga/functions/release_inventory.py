@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from .. import tables
 from ..errors import OrderStateError
-from ..models import require_order_id, reservation_signature, stock_items
+from ..models import StockEvent, reservation_signature, validated
 from ..observability import make_logger
 
 logger = make_logger()
@@ -23,8 +23,8 @@ logger = make_logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    order_id = require_order_id(event)
-    items = stock_items(event)
+    request = validated(StockEvent, event)
+    order_id, items = request.order_id, request.items
     logger.append_keys(order_id=order_id)
     signature = reservation_signature(items)
 

@@ -19,10 +19,10 @@ from ..errors import OrderStateError, OutOfStockError
 from ..models import (
     PENDING,
     RESERVED,
-    OrderItem,
-    require_order_id,
+    StockEvent,
+    StockItem,
     reservation_signature,
-    stock_items,
+    validated,
 )
 from ..observability import make_logger
 
@@ -31,8 +31,8 @@ logger = make_logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    order_id = require_order_id(event)
-    items = stock_items(event)
+    request = validated(StockEvent, event)
+    order_id, items = request.order_id, request.items
     logger.append_keys(order_id=order_id)
     signature = reservation_signature(items)
     inventory = tables.table_name(tables.INVENTORY_TABLE_ENV)
@@ -87,7 +87,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def _explain_cancellation(
-    order_id: str, items: tuple[OrderItem, ...], signature: str, error: ClientError
+    order_id: str, items: tuple[StockItem, ...], signature: str, error: ClientError
 ) -> dict[str, Any]:
     reasons = tables.cancellation_reasons(error)
     order_reason = reasons[-1] if reasons else {"Code": "None"}

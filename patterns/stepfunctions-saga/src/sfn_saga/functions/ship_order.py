@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from .. import tables
 from ..errors import OrderStateError
-from ..models import CHARGED, SHIPPED, require_order_id
+from ..models import CHARGED, SHIPPED, StepEvent, validated
 from ..observability import make_logger
 
 logger = make_logger()
@@ -21,7 +21,7 @@ logger = make_logger()
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    order_id = require_order_id(event)
+    order_id = validated(StepEvent, event).order_id
     logger.append_keys(order_id=order_id)
     tracking_id = f"TRK-{order_id}"  # deterministic: a retry must not invent a second parcel
     try:
