@@ -22,6 +22,11 @@ PATTERN_DIR = Path(__file__).resolve().parent.parent
 ALIAS = "live"
 TABLES = {"orders": "order_id", "inventory": "sku", "payments": "idempotency_key"}
 ITEM_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+# Powertools Logger takes its service name and level from here, in every function.
+POWERTOOLS_ENVIRONMENT = {
+    "POWERTOOLS_SERVICE_NAME": "durable-function-chaining",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}
 # Worker -> (description, table it may use). Same least-privilege matrix as ../terraform.
 WORKERS = {
     "inventory": (
@@ -58,7 +63,8 @@ for key, (description, table) in WORKERS.items():
             description=description,
             handler=f"durable_chain.functions.{key}.handler",
             code_path=zips[key],
-            environment={f"{table.upper()}_TABLE": tables[table].name} if table else {},
+            environment=POWERTOOLS_ENVIRONMENT
+            | ({f"{table.upper()}_TABLE": tables[table].name} if table else {}),
             log_retention_days=settings.log_retention_days,
             policy_statements=(
                 [
@@ -92,6 +98,7 @@ orchestrator = PythonFunction(
         code_path=zips["orchestrator"],
         timeout=60,  # one invocation (a replay); the execution itself may last days
         environment={
+            **POWERTOOLS_ENVIRONMENT,
             "ORDERS_TABLE": tables["orders"].name,
             **{
                 f"{key.upper()}_FUNCTION": pulumi.Output.concat(

@@ -1,6 +1,11 @@
 locals {
   artifacts_dir = var.artifacts_dir == null ? "${path.module}/../build" : var.artifacts_dir
   alias_name    = "live"
+  # Powertools Logger takes its service name and level from here, in every function.
+  powertools_environment = {
+    POWERTOOLS_SERVICE_NAME = "durable-function-chaining"
+    POWERTOOLS_LOG_LEVEL    = "INFO"
+  }
 
   tables = {
     orders    = "order_id"
@@ -63,9 +68,12 @@ module "workers" {
   # A numbered version per change, for the alias below.
   publish = true
 
-  environment_variables = each.value.table == null ? {} : {
-    "${upper(each.value.table)}_TABLE" = module.tables[each.value.table].name
-  }
+  environment_variables = merge(
+    local.powertools_environment,
+    each.value.table == null ? {} : {
+      "${upper(each.value.table)}_TABLE" = module.tables[each.value.table].name
+    },
+  )
 
   policy_statements = each.value.table == null ? [] : [
     {
@@ -114,6 +122,7 @@ module "orchestrator" {
   ]
 
   environment_variables = merge(
+    local.powertools_environment,
     { ORDERS_TABLE = module.tables["orders"].name },
     {
       for key, alias in aws_lambda_alias.workers :

@@ -111,7 +111,7 @@ def test_invalid_input_fails_validation_once_and_writes_nothing(
 ) -> None:
     result = run_scenario(deployment, PATTERN.scenarios["invalid-input"])
     assert [(s.name, s.attempts, s.ok) for s in result.steps] == [("validate-order", 1, False)]
-    assert "customer_id is required" in result.details["error_message"]
+    assert "customer_id: Field required" in result.details["error_message"]
     rows = chain.snapshot()
     assert rows["orders"] == [] and rows["payments"] == []
 

@@ -88,7 +88,7 @@ def test_validate_normalises_merges_skus_and_totals() -> None:
     ("change", "reason"),
     [
         ({"customer_id": ""}, "customer_id"),
-        ({"items": []}, "items must be a non-empty list"),
+        ({"items": []}, "items: List should have at least 1 item"),
         ({"items": [{"sku": "book", "quantity": 1, "unit_price_cents": 1}]}, ".sku"),
         ({"items": [{"sku": "SKU-A", "quantity": 0, "unit_price_cents": 1}]}, ".quantity"),
         ({"items": [{"sku": "SKU-A", "quantity": True, "unit_price_cents": 1}]}, ".quantity"),

@@ -1,25 +1,68 @@
-"""The order request: validation and normalisation, as a pure function of the input.
+"""The order request: a Pydantic model (Powertools parser), validated and normalised as a pure
+function of the input.
 
 `validate` runs inside the orchestrator's `validate-order` step, which never retries: the same input
-always fails the same way. Amounts are integer cents (no floats anywhere near money or DynamoDB).
+always fails the same way, with InvalidOrderError (the name the orchestrator and its retry policies
+match on) listing every problem. Amounts are integer cents (no floats near money or DynamoDB).
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
+
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .errors import InvalidOrderError
 
-SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-CURRENCIES = frozenset({"USD", "EUR", "GBP"})
+SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,63}$"
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_LINES = 25  # one TransactWriteItems (<= 100 items) reserves every line at once
 MAX_QUANTITY = 100
 MAX_UNIT_PRICE_CENTS = 1_000_000
 DEFAULT_SETTLEMENT_SECONDS = 60
 MAX_SETTLEMENT_SECONDS = 7 * 24 * 3600
 ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
+
+Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Request(BaseModel):
+    # Callers may send more than the chain reads; unknown fields are ignored, never stored.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class LineRequest(_Request):
+    sku: str = Field(pattern=SKU_PATTERN, description="Upper-case letters, digits and '-'.")
+    # strict: `true` or 1.5 is no quantity and no price
+    quantity: int = Field(strict=True, ge=1, le=MAX_QUANTITY)
+    unit_price_cents: int = Field(strict=True, ge=1, le=MAX_UNIT_PRICE_CENTS)
+
+
+class PaymentRequest(_Request):
+    token: str = Field(min_length=1, max_length=128)
+
+
+class AddressRequest(_Request):
+    name: Text
+    line1: Text
+    city: Text
+    postal_code: Text
+    country: Text
+
+
+class OrderRequest(_Request):
+    order_id: Identifier | None = None  # None: the orchestrator mints one in `assign-order-id`
+    customer_id: Identifier
+    customer_email: str = Field(min_length=3, max_length=254, pattern=r"@")
+    currency: Literal["USD", "EUR", "GBP"] = "USD"
+    items: list[LineRequest] = Field(min_length=1)
+    payment: PaymentRequest
+    shipping_address: AddressRequest
+    settlement_seconds: int = Field(
+        DEFAULT_SETTLEMENT_SECONDS, strict=True, ge=1, le=MAX_SETTLEMENT_SECONDS
+    )
 
 
 class Line(TypedDict):
@@ -40,88 +83,44 @@ class Order(TypedDict):
     settlement_seconds: int
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def validate(event: Any) -> Order:
     """Every problem at once, or the normalised order (duplicate SKUs merged, total computed)."""
-    if not isinstance(event, dict):
-        raise InvalidOrderError(["the order must be a JSON object"])
+    try:
+        request = parse(event=event, model=OrderRequest)
+    except ValidationError as error:
+        raise InvalidOrderError([_reason(detail) for detail in error.errors()]) from None
     reasons: list[str] = []
-
-    order_id = event.get("order_id")
-    if order_id is not None and not (isinstance(order_id, str) and ID_PATTERN.match(order_id)):
-        reasons.append("order_id must be 1-64 letters, digits, '-' or '_'")
-    customer_id = event.get("customer_id")
-    if not (isinstance(customer_id, str) and ID_PATTERN.match(customer_id)):
-        reasons.append("customer_id is required (1-64 letters, digits, '-' or '_')")
-    email = event.get("customer_email")
-    if not (isinstance(email, str) and 3 <= len(email) <= 254 and "@" in email):
-        reasons.append("customer_email is required")
-    currency = event.get("currency", "USD")
-    if currency not in CURRENCIES:
-        reasons.append(f"currency must be one of {sorted(CURRENCIES)}")
-
     merged: dict[str, Line] = {}
-    items = event.get("items")
-    if not isinstance(items, list) or not items:
-        reasons.append("items must be a non-empty list")
-        items = []
-    for index, item in enumerate(items):
-        where = f"items[{index}]"
-        if not isinstance(item, dict):
-            reasons.append(f"{where} must be an object")
-            continue
-        sku, quantity, price = item.get("sku"), item.get("quantity"), item.get("unit_price_cents")
-        if not (isinstance(sku, str) and SKU_PATTERN.match(sku)):
-            reasons.append(f"{where}.sku must be upper-case letters, digits and '-'")
-            continue
-        if not (_is_int(quantity) and 1 <= quantity <= MAX_QUANTITY):
-            reasons.append(f"{where}.quantity must be an integer from 1 to {MAX_QUANTITY}")
-            continue
-        if not (_is_int(price) and 1 <= price <= MAX_UNIT_PRICE_CENTS):
-            reasons.append(f"{where}.unit_price_cents must be an integer from 1 to 1000000")
-            continue
-        line = merged.get(sku)
+    for index, item in enumerate(request.items):
+        line = merged.get(item.sku)
         if line is None:
-            merged[sku] = Line(sku=sku, quantity=quantity, unit_price_cents=price)
-        elif line["unit_price_cents"] != price:
-            reasons.append(f"{where}: {sku} appears twice with different prices")
+            merged[item.sku] = Line(
+                sku=item.sku, quantity=item.quantity, unit_price_cents=item.unit_price_cents
+            )
+        elif line["unit_price_cents"] != item.unit_price_cents:
+            reasons.append(f"items[{index}]: {item.sku} appears twice with different prices")
         else:
-            line["quantity"] += quantity
+            line["quantity"] += item.quantity
     if len(merged) > MAX_LINES:
         reasons.append(f"at most {MAX_LINES} different SKUs per order")
-
-    payment = event.get("payment")
-    token = payment.get("token") if isinstance(payment, dict) else None
-    if not (isinstance(token, str) and 1 <= len(token) <= 128):
-        reasons.append("payment.token is required")
-
-    address = event.get("shipping_address")
-    if not isinstance(address, dict):
-        reasons.append("shipping_address is required")
-        address = {}
-    for field in ADDRESS_FIELDS:
-        value = address.get(field)
-        if not (isinstance(value, str) and value.strip()):
-            reasons.append(f"shipping_address.{field} is required")
-
-    settlement = event.get("settlement_seconds", DEFAULT_SETTLEMENT_SECONDS)
-    if not (_is_int(settlement) and 1 <= settlement <= MAX_SETTLEMENT_SECONDS):
-        reasons.append(f"settlement_seconds must be an integer from 1 to {MAX_SETTLEMENT_SECONDS}")
-
     if reasons:
         raise InvalidOrderError(reasons)
     lines = [merged[sku] for sku in sorted(merged)]
+    address = request.shipping_address
     return Order(
-        order_id=order_id,
-        customer_id=customer_id,
-        customer_email=email,
-        currency=currency,
+        order_id=request.order_id,
+        customer_id=request.customer_id,
+        customer_email=request.customer_email,
+        currency=request.currency,
         lines=lines,
         total_cents=sum(line["quantity"] * line["unit_price_cents"] for line in lines),
-        payment_token=token,
-        shipping_address={field: str(address[field]) for field in ADDRESS_FIELDS},
-        settlement_seconds=settlement,
+        payment_token=request.payment.token,
+        shipping_address={field: getattr(address, field) for field in ADDRESS_FIELDS},
+        settlement_seconds=request.settlement_seconds,
     )
+
+
+def _reason(detail: Any) -> str:
+    """`items[0].quantity: Input should be greater than or equal to 1`."""
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in detail["loc"])
+    return f"{where.lstrip('.')}: {detail['msg']}" if where else str(detail["msg"])

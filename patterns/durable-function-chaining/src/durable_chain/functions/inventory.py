@@ -13,9 +13,9 @@ Stock is conserved at all times: seeded stock = `stock` + quantities of RESERVED
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from ..errors import (
@@ -36,7 +36,8 @@ from ..tables import (
     transient_errors,
 )
 
-logger = logging.getLogger(__name__)
+# Service name and level from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the IaC).
+logger = Logger()
 
 RESERVATION_PREFIX = "reservation#"
 RESERVED = "RESERVED"

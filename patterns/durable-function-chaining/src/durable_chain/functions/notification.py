@@ -8,12 +8,14 @@ its idempotency/deduplication key).
 from __future__ import annotations
 
 import hashlib
-import logging
 from typing import Any
+
+from aws_lambda_powertools import Logger
 
 from ..errors import BadRequestError
 
-logger = logging.getLogger(__name__)
+# Service name and level from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the IaC).
+logger = Logger()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

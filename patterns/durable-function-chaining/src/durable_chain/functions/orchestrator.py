@@ -27,6 +27,7 @@ from aws_durable_execution_sdk_python import (
     durable_execution,
 )
 from aws_durable_execution_sdk_python.config import Duration
+from aws_lambda_powertools import Logger
 
 from ..errors import (
     BUSINESS_ERRORS,
@@ -251,6 +252,12 @@ def process_order(event: Any, context: DurableContext) -> dict[str, Any]:
     }
 
 
+# Service name and level from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the IaC).
+logger = Logger()
+
+
 @durable_execution
 def handler(event: Any, context: DurableContext) -> dict[str, Any]:
+    # context.logger writes through Powertools (structured JSON) and stays quiet during replays.
+    context.set_logger(logger)
     return process_order(event, context)

@@ -13,10 +13,10 @@ The orchestrator mints the key once, inside a durable step, and every retry reus
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from ..errors import (
@@ -28,7 +28,8 @@ from ..errors import (
 )
 from ..tables import PAYMENTS_TABLE, is_condition_failure, now, plain, table, transient_errors
 
-logger = logging.getLogger(__name__)
+# Service name and level from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the IaC).
+logger = Logger()
 
 CHARGED = "CHARGED"
 DECLINED = "DECLINED"

@@ -9,12 +9,14 @@ idempotency reference.
 from __future__ import annotations
 
 import hashlib
-import logging
 from typing import Any
+
+from aws_lambda_powertools import Logger
 
 from ..errors import BadRequestError
 
-logger = logging.getLogger(__name__)
+# Service name and level from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the IaC).
+logger = Logger()
 
 ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
 
