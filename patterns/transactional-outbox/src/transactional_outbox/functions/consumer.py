@@ -22,7 +22,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from .. import ledger
 from ..models import OrderEventMessage
 
-logger = Logger(service="transactional-outbox")
+# Service name and level from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the IaC).
+logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS, model=OrderEventMessage)
 
 

@@ -31,7 +31,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from .. import clients, http, orders
 from ..models import CreateOrderRequest
 
-logger = Logger(service="transactional-outbox")
+# Service name and level from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the IaC).
+logger = Logger()
 
 persistence = DynamoDBPersistenceLayer(
     table_name=clients.setting("IDEMPOTENCY_TABLE"), boto3_client=clients.client("dynamodb")

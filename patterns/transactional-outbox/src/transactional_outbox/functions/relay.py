@@ -32,7 +32,8 @@ from pydantic import ValidationError
 from .. import clients, publisher
 from ..models import OutboxRecord, OutboxStreamRecord
 
-logger = Logger(service="transactional-outbox")
+# Service name and level from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the IaC).
+logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
