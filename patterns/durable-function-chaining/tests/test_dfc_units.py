@@ -12,6 +12,7 @@ import pytest
 from dfc_harness import KEYS, order
 from durable_chain import errors, model, tables
 from durable_chain.errors import (
+    BadRequestError,
     DuplicateOrderError,
     InvalidOrderError,
     OutOfStockError,
@@ -20,7 +21,7 @@ from durable_chain.errors import (
     ReservationReleasedError,
     short_name,
 )
-from durable_chain.functions import inventory, payment
+from durable_chain.functions import inventory, notification, payment, shipping
 from durable_chain.invoking import require_qualified
 from durable_chain.orders import cancel_order, create_order
 from durable_chain.retry import COMPENSATION, NETWORK, NETWORK_ERRORS, NEVER
@@ -110,6 +111,32 @@ def test_validate_reports_every_problem_at_once() -> None:
     with pytest.raises(InvalidOrderError) as info:
         model.validate({"items": "nope"})
     assert len(info.value.reasons) >= 5
+
+
+@pytest.mark.parametrize(
+    ("worker", "event", "reason"),
+    [
+        (payment, {"action": "charge", "order_id": "o", "idempotency_key": "k"}, "amount_cents"),
+        (
+            payment,
+            {"action": "charge", "order_id": "o", "idempotency_key": "k", "amount_cents": True,
+             "currency": "USD", "token": "t"},
+            "amount_cents: Input should be a valid integer",
+        ),
+        (payment, {"action": "pay", "order_id": "o", "idempotency_key": "k"}, "'pay'"),
+        (inventory, {"action": "reserve", "order_id": "o", "lines": []}, "lines"),
+        (inventory, {"action": "release"}, "order_id: Field required"),
+        (shipping, {"action": "create", "order_id": "o", "address": {"name": "A"}}, "address.city"),
+        (notification, {"action": "send", "order_id": "o"}, "customer_email: Field required"),
+        (notification, "not an object", "Invalid JSON"),
+    ],
+)  # fmt: skip
+def test_workers_reject_requests_they_cannot_understand(
+    worker: Any, event: Any, reason: str
+) -> None:
+    """Parsed before any table is touched: no moto here, so a table access would fail otherwise."""
+    with pytest.raises(BadRequestError, match=reason):
+        worker.handler(event, None)
 
 
 # --- retry policies and error names -------------------------------------------------------------

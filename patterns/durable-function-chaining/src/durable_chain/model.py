@@ -88,7 +88,7 @@ def validate(event: Any) -> Order:
     try:
         request = parse(event=event, model=OrderRequest)
     except ValidationError as error:
-        raise InvalidOrderError([_reason(detail) for detail in error.errors()]) from None
+        raise InvalidOrderError([error_reason(detail) for detail in error.errors()]) from None
     reasons: list[str] = []
     merged: dict[str, Line] = {}
     for index, item in enumerate(request.items):
@@ -120,7 +120,7 @@ def validate(event: Any) -> Order:
     )
 
 
-def _reason(detail: Any) -> str:
+def error_reason(detail: Any) -> str:
     """`items[0].quantity: Input should be greater than or equal to 1`."""
     where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in detail["loc"])
     return f"{where.lstrip('.')}: {detail['msg']}" if where else str(detail["msg"])

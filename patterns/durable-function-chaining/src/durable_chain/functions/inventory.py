@@ -24,6 +24,7 @@ from ..errors import (
     ReservationReleasedError,
     TransientError,
 )
+from ..requests import InventoryRequest, ReserveRequest, parsed
 from ..tables import (
     INVENTORY_TABLE,
     cancellation_codes,
@@ -195,15 +196,7 @@ def release(order_id: str) -> dict[str, Any]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    action = event.get("action") if isinstance(event, dict) else None
-    order_id = event.get("order_id") if isinstance(event, dict) else None
-    if not isinstance(order_id, str) or not order_id:
-        raise BadRequestError("order_id is required")
-    if action == "reserve":
-        lines = event.get("lines")
-        if not isinstance(lines, list) or not lines:
-            raise BadRequestError("lines are required")
-        return reserve(order_id, lines)
-    if action == "release":
-        return release(order_id)
-    raise BadRequestError(f"unknown action {action!r}")
+    request = parsed(InventoryRequest, event)
+    if isinstance(request, ReserveRequest):
+        return reserve(request.order_id, request.lines)
+    return release(request.order_id)

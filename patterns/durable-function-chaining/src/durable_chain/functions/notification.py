@@ -12,25 +12,22 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ..errors import BadRequestError
+from ..requests import SendRequest, parsed
 
 # Service name and level from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the IaC).
 logger = Logger()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if not isinstance(event, dict) or event.get("action") != "send":
-        raise BadRequestError("action must be 'send'")
-    order_id, email = event.get("order_id"), event.get("customer_email")
-    if not (isinstance(order_id, str) and isinstance(email, str)):
-        raise BadRequestError("order_id and customer_email are required")
+    request = parsed(SendRequest, event)
+    order_id = request.order_id
     message_id = "msg-" + hashlib.sha256(f"confirmation:{order_id}".encode()).hexdigest()[:16]
     logger.info(
         "order confirmation sent",
         extra={
             "order_id": order_id,
             "message_id": message_id,
-            "tracking_id": event.get("tracking_id"),
+            "tracking_id": request.tracking_id,
         },
     )
     return {"message_id": message_id, "channel": "email", "status": "SENT"}

@@ -20,12 +20,12 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from ..errors import (
-    BadRequestError,
     IdempotencyConflictError,
     PaymentDeclinedError,
     PaymentVoidedError,
     TransientError,
 )
+from ..requests import ChargeRequest, PaymentRequest, parsed
 from ..tables import PAYMENTS_TABLE, is_condition_failure, now, plain, table, transient_errors
 
 # Service name and level from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the IaC).
@@ -156,20 +156,13 @@ def refund(key: str, order_id: str) -> dict[str, Any]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if not isinstance(event, dict):
-        raise BadRequestError("the request must be an object")
-    key, order_id = event.get("idempotency_key"), event.get("order_id")
-    if not (isinstance(key, str) and key and isinstance(order_id, str) and order_id):
-        raise BadRequestError("idempotency_key and order_id are required")
-    action = event.get("action")
-    if action == "charge":
-        amount, currency = event.get("amount_cents"), event.get("currency")
-        token = event.get("token")
-        if not (isinstance(amount, int) and amount > 0 and isinstance(currency, str)):
-            raise BadRequestError("amount_cents and currency are required")
-        if not isinstance(token, str):
-            raise BadRequestError("token is required")
-        return charge(key, order_id, amount, currency, token)
-    if action == "refund":
-        return refund(key, order_id)
-    raise BadRequestError(f"unknown action {action!r}")
+    request = parsed(PaymentRequest, event)
+    if isinstance(request, ChargeRequest):
+        return charge(
+            request.idempotency_key,
+            request.order_id,
+            request.amount_cents,
+            request.currency,
+            request.token,
+        )
+    return refund(request.idempotency_key, request.order_id)

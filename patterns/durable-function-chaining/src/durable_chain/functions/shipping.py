@@ -13,12 +13,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ..errors import BadRequestError
+from ..requests import CreateShipmentRequest, ShippingRequest, parsed
 
 # Service name and level from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the IaC).
 logger = Logger()
-
-ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
 
 
 def _tracking_id(order_id: str) -> str:
@@ -36,15 +34,7 @@ def _carrier_cancel(order_id: str) -> dict[str, Any]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if not isinstance(event, dict) or not isinstance(event.get("order_id"), str):
-        raise BadRequestError("order_id is required")
-    order_id = event["order_id"]
-    action = event.get("action")
-    if action == "create":
-        address = event.get("address")
-        if not isinstance(address, dict) or any(not address.get(f) for f in ADDRESS_FIELDS):
-            raise BadRequestError("a complete address is required")
-        return _carrier_create(order_id, address)
-    if action == "cancel":
-        return _carrier_cancel(order_id)
-    raise BadRequestError(f"unknown action {action!r}")
+    request = parsed(ShippingRequest, event)
+    if isinstance(request, CreateShipmentRequest):
+        return _carrier_create(request.order_id, request.address.model_dump())
+    return _carrier_cancel(request.order_id)
