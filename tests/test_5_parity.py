@@ -14,6 +14,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from catalog.engines.terraform import TerraformWorkspace
 from catalog.inspect import pulumi_resources, terraform_mock_resources
 from catalog.patterns import PATTERNS_DIR, Pattern, discover
@@ -121,3 +123,54 @@ def test_parity_names_the_setting_when_terraform_drifts(pulumi_model: Model) -> 
     for violation in violations:
         assert violation.address.startswith("aws_lambda_function ")
         assert ": timeout differs: terraform " in violation.message
+
+
+# The drifts planted in issue 9: Pulumi settings that differ from Terraform's on one function.
+_PULUMI_SETTING_DRIFT = """
+import pulumi as _pulumi
+
+_SETTINGS = {settings!r}
+
+
+def _drift(args):
+    props = dict(args.props)
+    name = props.get("name")
+    if args.type_ == "aws:lambda/function:Function" and isinstance(name, str) and name.endswith({suffix!r}):
+        props.update(_SETTINGS)
+    return _pulumi.ResourceTransformationResult(props, args.opts)
+
+
+_pulumi.runtime.register_stack_transformation(_drift)
+"""
+
+
+@pytest.mark.parametrize(
+    ("pattern_name", "function_suffix", "settings"),
+    [
+        ("durable-function-chaining", "-orchestrator", {"timeout": 30, "memorySize": 1024}),
+        ("stepfunctions-saga", "-charge-payment", {"timeout": 3}),
+    ],
+)
+def test_parity_names_each_planted_pulumi_setting(
+    pattern_name: str,
+    function_suffix: str,
+    settings: dict[str, int],
+    terraform_settings_model: Model,
+    tmp_path: Path,
+) -> None:
+    """Each setting a Pulumi copy changes on one function is named, on that function only."""
+    pattern = next(p for p in discover() if p.name == pattern_name)
+    copy = _copy_pattern(pattern, tmp_path)
+    program = copy / "pulumi" / "__main__.py"
+    drift = _PULUMI_SETTING_DRIFT.format(settings=settings, suffix=function_suffix)
+    program.write_text(drift + program.read_text())
+
+    violations = check_parity(terraform_settings_model(pattern), pulumi_resources(program.parent))
+
+    expected = {"timeout": "timeout", "memorySize": "memory_size"}
+    assert len(violations) == len(settings), [v.message for v in violations]
+    for violation in violations:
+        assert violation.address.startswith("aws_lambda_function ")
+        assert f"{function_suffix}': " in violation.message, violation.message
+    named = {v.message.split("': ", 1)[1].split(" differs")[0] for v in violations}
+    assert named == {expected[key] for key in settings}, [v.message for v in violations]
