@@ -99,9 +99,10 @@ def test_check_rejects_retention_outside_the_cloudwatch_list() -> None:
 # ------------------------------------------------------------------ planted defects, per function
 # The function no longer waits for its log group: logging_config names the group by a literal,
 # the IAM policy gives a literal ARN, and the group is dropped from depends_on. On AWS, Lambda can
-# then create the group itself, without retention, before Terraform does.
+# then create the group itself, without retention, before Terraform does. The `=` may be aligned
+# either way: a workspace whose module python-hcl2 rewrote (offline adaptation) aligns it anew.
 TF_STOPS_WAITING = (
-    (r"log_group  = aws_cloudwatch_log_group\.this\.name", 'log_group  = "/aws/lambda/${var.function_name}"'),
+    (r"log_group +=\s*aws_cloudwatch_log_group\.this\.name", 'log_group = "/aws/lambda/${var.function_name}"'),
     (r'"\$\{aws_cloudwatch_log_group\.this\.arn\}:\*"', '"arn:aws:logs:*:*:log-group:/aws/lambda/${var.function_name}:*"'),
     (r"^    aws_cloudwatch_log_group\.this,\n", ""),
 )  # fmt: skip
