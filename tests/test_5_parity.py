@@ -174,3 +174,49 @@ def test_parity_names_each_planted_pulumi_setting(
         assert f"{function_suffix}': " in violation.message, violation.message
     named = {v.message.split("': ", 1)[1].split(" differs")[0] for v in violations}
     assert named == {expected[key] for key in settings}, [v.message for v in violations]
+
+
+def _durable_pattern() -> Pattern:
+    return next(p for p in discover() if p.name == "durable-function-chaining")
+
+
+def test_parity_names_a_durable_setting_when_pulumi_drifts(
+    terraform_settings_model: Model, tmp_path: Path
+) -> None:
+    """A Pulumi copy whose durable orchestrator may run one hour instead of eight days."""
+    pattern = _durable_pattern()
+    copy = _copy_pattern(pattern, tmp_path)
+    program = copy / "pulumi" / "__main__.py"
+    drift = _PULUMI_SETTING_DRIFT.format(
+        settings={"durableConfig": {"executionTimeout": 3600, "retentionPeriod": 14}},
+        suffix="-orchestrator",
+    )
+    program.write_text(drift + program.read_text())
+
+    violations = check_parity(terraform_settings_model(pattern), pulumi_resources(program.parent))
+
+    (violation,) = violations
+    assert violation.address == "aws_lambda_function durable-chain-orchestrator"
+    assert "'durable-chain-orchestrator': durable execution_timeout differs: " in violation.message
+    assert "691200" in violation.message and "3600" in violation.message
+
+
+def test_parity_names_a_durable_setting_when_terraform_drifts(pulumi_model: Model) -> None:
+    """The root's history retention changed in the temporary workspace only (an override file):
+    the durable_config the offline provider cannot take is still evaluated and compared."""
+    require_terraform()
+    pattern = _durable_pattern()
+
+    def drift(workspace: TerraformWorkspace) -> None:
+        (workspace.root / "catalog_drift_override.tf").write_text(
+            'variable "execution_history_retention_days" {\n  default = 30\n}\n'
+        )
+
+    violations = check_parity(
+        terraform_mock_resources(pattern, before_evaluate=drift), pulumi_model(pattern)
+    )
+
+    (violation,) = violations
+    assert violation.address == "aws_lambda_function durable-chain-orchestrator"
+    assert "'durable-chain-orchestrator': durable retention_period differs: " in violation.message
+    assert "30" in violation.message and "14" in violation.message

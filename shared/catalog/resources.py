@@ -220,6 +220,25 @@ def _collect_references(expr: Any) -> Iterator[str]:
 
 # ---------------------------------------------------------------- Terraform mock state
 MOCK_POLICY_ID = "catalog-mock:"
+# `terraform_data` records of blocks the offline provider cannot take (written into the mock
+# evaluation's workspace by `engines.terraform.adapt_for_local_provider`); input: the resource
+# address in its module, the block type, and the block's content as Terraform evaluated it.
+RECORD_PREFIX = "catalog_removed_"
+
+
+def _removed_block(item: Mapping[str, Any]) -> tuple[str, str, Any] | None:
+    """(address of the resource, block type, evaluated blocks) of such a record, else None."""
+    address = str(item.get("address", ""))
+    if item.get("type") != "terraform_data" or f".{RECORD_PREFIX}" not in f".{item.get('name')}":
+        return None
+    record = (item.get("values") or {}).get("input") or {}
+    module, _, tail = address.rpartition("terraform_data.")
+    instance = tail[tail.index("[") :] if "[" in tail else ""
+    return (
+        f"{module}{record.get('resource')}{instance}",
+        str(record.get("block")),
+        record.get("value"),
+    )
 
 
 def from_terraform_state(state: Mapping[str, Any], hcl: Iterable[Resource] = ()) -> list[Resource]:
@@ -227,14 +246,21 @@ def from_terraform_state(state: Mapping[str, Any], hcl: Iterable[Resource] = ())
 
     Values are fully known. Each IAM policy document's mocked `json` is a marker naming the
     document; it is replaced by the document rendered from its statements, so a role policy holds
-    the policy Terraform would send. `hcl` adds `prevent_destroy`, as in `from_terraform_plan`.
+    the policy Terraform would send. A block the offline provider cannot take comes back from its
+    record (`RECORD_PREFIX`) into its resource's values. `hcl` adds `prevent_destroy`, as in
+    `from_terraform_plan`.
     """
     hcl_by_address = {r.address: r for r in hcl}
-    managed, documents = [], {}
+    managed, documents, removed = [], {}, {}
     for item in _state_resources(state.get("root_module") or {}):
         if item.get("mode") == "data":
             if item.get("type") == "aws_iam_policy_document":
                 documents[item["address"]] = _render_policy(item.get("values") or {})
+            continue
+        record = _removed_block(item)
+        if record is not None:
+            address, block, value = record
+            removed.setdefault(address, {})[block] = value
             continue
         managed.append(item)
     return [
@@ -242,7 +268,9 @@ def from_terraform_state(state: Mapping[str, Any], hcl: Iterable[Resource] = ())
             engine="terraform",
             kind=item["type"],
             address=item["address"],
-            props=_with_documents(dict(item.get("values") or {}), documents),
+            props=_with_documents(
+                {**(item.get("values") or {}), **removed.get(item["address"], {})}, documents
+            ),
             options={
                 "prevent_destroy": bool(
                     hcl_resource and hcl_resource.options.get("prevent_destroy")

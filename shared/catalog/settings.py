@@ -174,6 +174,9 @@ KINDS: dict[str, KindSettings] = {
             "log format": _get("logging_config", "log_format"),
             "log group": _get("logging_config", "log_group"),
             "package_type": _get("package_type"),
+            # Lambda durable functions (unset: an ordinary function).
+            "durable execution_timeout": _get("durable_config", "execution_timeout"),
+            "durable retention_period": _get("durable_config", "retention_period"),
         },
     ),
     "aws_lambda_alias": KindSettings(

@@ -90,8 +90,35 @@ def test_durable_block_is_removed_through_the_parser_and_named(tmp_path: Path, m
     assert (base / "patterns/demo/terraform/main.tf").read_text() == caller_before
     (removed,) = [c for c in changes if c.file == f"{MODULE}/main.tf"]
     assert removed.before == 'dynamic "durable_config" block of aws_lambda_function.this'
-    assert "not exercised locally: module.durable durable_config = " in removed.after
+    # Each setting of the block is named, with the call that sets it.
+    assert (
+        "not exercised locally: durable_config.execution_timeout, durable_config.retention_period"
+        " (set by module.durable durable_config = " in removed.after
+    )
     assert "execution_timeout = 900" in removed.after and f"hashicorp/aws {mirror}" in removed.after
+    # Only the mock evaluation records the block (below): a deploy workspace gets no record.
+    assert "terraform_data" not in (base / MODULE / "main.tf").read_text()
+
+
+def test_the_mock_evaluation_records_the_removed_block(tmp_path: Path, mirror: str) -> None:
+    """The record is a terraform_data resource whose input repeats the block's own expressions,
+    iterated as the dynamic block was, so Terraform still evaluates what it would send."""
+    base = _workspace(tmp_path, CALLER)
+
+    adapt_for_local_provider(base, record_removed=True)
+
+    records = [
+        body
+        for block in hcl2.loads((base / MODULE / "main.tf").read_text())["resource"]
+        for name, body in block.get('"terraform_data"', {}).items()
+    ]
+    (record,) = records
+    assert record["input"]["resource"] == '"aws_lambda_function.this"'
+    assert record["input"]["block"] == '"durable_config"'
+    text = record["input"]["value"]
+    assert "var.durable_config == null ? [] : [var.durable_config]" in text
+    assert "execution_timeout = durable_config.value.execution_timeout" in text
+    assert "retention_period = durable_config.value.retention_period" in text
 
 
 def test_version_constraint_is_replaced_by_an_override_file(tmp_path: Path, mirror: str) -> None:

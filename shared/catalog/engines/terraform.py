@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import interrupts
 from ..patterns import REPO_ROOT, Pattern
-from ..resources import MOCK_POLICY_ID
+from ..resources import MOCK_POLICY_ID, RECORD_PREFIX
 from ..settings import KINDS, mock_arguments
 from . import mock_values, terraform_init
 from .terraform_log import TerraformLog
@@ -139,7 +139,7 @@ class TerraformWorkspace:
         if self.aws is not None:
             (self.root / OVERRIDE_FILE).write_text(local_override(self.aws.region))
         if self.aws is not None or self.mock_provider:
-            self.changes = adapt_for_local_provider(self.base)
+            self.changes = adapt_for_local_provider(self.base, record_removed=self.mock_provider)
             if self.changes and self.echo:
                 self.echo(
                     "adapted the temporary copy for the local provider (the pattern is unchanged):"
@@ -547,14 +547,18 @@ def satisfies(version: str, constraint: str) -> bool:
     return True
 
 
-def adapt_for_local_provider(base: Path) -> list[Change]:
+def adapt_for_local_provider(base: Path, *, record_removed: bool = False) -> list[Change]:
     """Make a temporary copy work with the provider in the offline mirror, and say how.
 
     Only what that provider cannot take is adapted, and never by editing text: an aws version
     constraint the mirror's version does not meet is replaced through a Terraform override file;
     blocks the provider does not know (`durable_config` before 6.25) are removed through
     python-hcl2 (parse, drop the block, write back), because override files cannot remove a
-    nested block. Each change names what is therefore not exercised locally.
+    nested block. Each change names every setting that is therefore not exercised locally.
+
+    `record_removed` (the mock evaluation parity reads): each removed block's content is still
+    evaluated by Terraform, into a `terraform_data` record next to its resource (read back by
+    `resources.from_terraform_state`), so parity compares what Terraform would have sent.
     """
     mirror = _mirror_aws_version()
     if mirror is None:  # a registry: terraform init picks a provider the constraints allow
@@ -570,23 +574,25 @@ def adapt_for_local_provider(base: Path) -> list[Change]:
         removed = _drop_blocks(document, missing)
         if not removed:
             continue
+        if record_removed:
+            document.setdefault("resource", []).extend(_record_of(r) for r in removed)
         text_before = path.read_text()
         path.write_text(hcl2.dumps(document))
         rel = path.relative_to(base).as_posix()
-        for address, block in removed:
-            kind, _, name = address.partition(".")
-            argument = block.removeprefix('dynamic "').removesuffix('"')
-            callers = _callers_setting(base, path.parent, argument, documents)
+        for item in removed:
+            kind, _, name = item.address.partition(".")
+            callers = _callers_setting(base, path.parent, item.block, documents)
+            settings = ", ".join(f"{item.block}.{s}" for s in item.settings) or item.block
             changes.append(
                 Change(
                     rel,
                     _resource_line(text_before, kind, name),
-                    f"{block} block of {address}",
-                    f"removed with python-hcl2 (hashicorp/aws {mirror} has no {argument}); "
+                    f"{item.written} block of {item.address}",
+                    f"removed with python-hcl2 (hashicorp/aws {mirror} has no {item.block}); "
                     + (
-                        f"not exercised locally: {callers}"
+                        f"not exercised locally: {settings} (set by {callers})"
                         if callers
-                        else f"no module call sets {argument}: nothing is lost"
+                        else f"no module call sets {item.block}: nothing is lost"
                     ),
                 )
             )
@@ -630,25 +636,85 @@ terraform {{
 """
 
 
-def _drop_blocks(document: dict[str, Any], block_types: list[str]) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class _Removed:
+    """A nested block removed from a resource: as written (`dynamic "x"` or `x`), its content."""
+
+    address: str  # type.name in its module
+    block: str
+    written: str
+    content: Any  # the parsed block body (plain) or the parsed `dynamic` body
+    meta: Mapping[str, Any]  # the resource's count / for_each, so a record has its instances
+
+    @property
+    def settings(self) -> list[str]:
+        body = self.content.get("content", [{}]) if self.written != self.block else self.content
+        first = body[0] if isinstance(body, list) and body else body
+        return [k for k in first if not k.startswith("__")] if isinstance(first, Mapping) else []
+
+
+def _drop_blocks(document: dict[str, Any], block_types: list[str]) -> list[_Removed]:
     """Remove nested blocks (plain or `dynamic`) of `block_types` from every resource."""
     removed = []
     for group in document.get("resource", []):
         for kind, named in group.items():
             for name, body in named.items():
                 address = f"{_unquote(kind)}.{_unquote(name)}"
+                meta = {k: body[k] for k in ("count", "for_each") if k in body}
                 for block in block_types:
-                    if body.pop(block, None) is not None:
-                        removed.append((address, block))
+                    plain = body.pop(block, None)
+                    if plain is not None:
+                        removed.append(_Removed(address, block, block, plain, meta))
                     dynamic = body.get("dynamic") or []
                     kept = [d for d in dynamic if _unquote(next(iter(d), "")) != block]
+                    for gone in (d for d in dynamic if d not in kept):
+                        written = f'dynamic "{block}"'
+                        removed.append(
+                            _Removed(address, block, written, next(iter(gone.values())), meta)
+                        )
                     if len(kept) != len(dynamic):
-                        removed.append((address, f'dynamic "{block}"'))
                         if kept:
                             body["dynamic"] = kept
                         else:
                             body.pop("dynamic")
     return removed
+
+
+def _record_of(item: _Removed) -> dict[str, Any]:
+    """A `terraform_data` resource whose input Terraform evaluates from the removed block: the
+    same expressions, the same iteration (a `dynamic` block's iterator has key and value)."""
+    if item.written == item.block:
+        value = "[" + ", ".join(_expression(b) for b in _as_list(item.content)) + "]"
+    else:
+        iterator = _unquote(str(item.content.get("iterator", item.block)))
+        for_each = _expression(item.content["for_each"])
+        content = _expression(_as_list(item.content.get("content", [{}]))[0])
+        pairs = f"[for key, value in ({for_each}) : {{key = key, value = value}}]"
+        value = f"[for {iterator} in {pairs} : {content}]"
+    resource = _hcl_string(item.address)
+    body: dict[str, Any] = dict(item.meta)
+    body["input"] = f'${{{{resource = {resource}, block = "{item.block}", value = {value}}}}}'
+    body["__is_block__"] = True
+    name = f"{RECORD_PREFIX}{item.block}_of_{item.address.replace('.', '_')}"
+    return {'"terraform_data"': {f'"{name}"': body}}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _expression(value: Any) -> str:
+    """A python-hcl2 parsed value as an HCL expression (strings keep their quotes there)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value[2:-1] if value.startswith("${") and value.endswith("}") else value
+    if isinstance(value, list):
+        return "[" + ", ".join(_expression(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        items = (f"{k} = {_expression(v)}" for k, v in value.items() if not k.startswith("__"))
+        return "{" + ", ".join(items) + "}"
+    return json.dumps(value)
 
 
 def _callers_setting(
