@@ -574,10 +574,10 @@ def build_parser() -> argparse.ArgumentParser:
         "pattern", nargs="*", help="only these patterns, by name or path (default: all)"
     )
     add("index", cmd_index, "regenerate the pattern index in the root README from metadata")
-    export = add("export", cmd_export, "write a pattern as a standalone folder (exit 2: bad input)")
+    export = add("export", cmd_export, "write a pattern as a standalone folder (exit 3: bad input)")
     export.add_argument("pattern")
     export.add_argument("dest")
-    new = add("new", cmd_new, "scaffold patterns/NAME from a model (exit 2: bad input)")
+    new = add("new", cmd_new, "scaffold patterns/NAME from a model (exit 3: bad input)")
     new.add_argument("name")
     new.add_argument("--from", dest="model", default="model", help="a pattern, or `model`")
     validate = add(

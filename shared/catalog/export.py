@@ -26,6 +26,7 @@ from pathlib import Path
 import hcl2
 
 from . import packaging
+from .commands import BadInput
 from .patterns import METADATA_FILE, REPO_ROOT, Pattern
 
 MARKER = ".catalog-export.json"
@@ -54,8 +55,8 @@ _IGNORE = shutil.ignore_patterns(
 _SOURCE_LINE = re.compile(r'^(?P<head>\s*source\s*=\s*)"(?P<value>[^"]*)"(?P<tail>\s*(?:#.*)?)$')
 
 
-class ExportError(Exception):
-    """The export cannot be written; the message says why. Nothing was changed."""
+class ExportError(BadInput):
+    """The export cannot be written; the message says why. Nothing was changed (exit 3)."""
 
 
 @dataclass
@@ -712,15 +713,11 @@ if __name__ == "__main__":
 
 
 def run_export(name: str, dest: Path) -> int:
-    """The CLI command: one line on stderr and exit 2 for bad input, a summary on success."""
-    from .packaging import PackagingError
-    from .patterns import PatternError, load
+    """The CLI command: a summary on success. Bad input (an unknown pattern, a DEST that is not
+    an earlier export) raises, and the CLI prints one line and exits 3."""
+    from .patterns import load
 
-    try:
-        result = export_pattern(load(name), dest)
-    except (ExportError, PatternError, PackagingError) as exc:
-        print(f"catalog export: {exc}", file=sys.stderr)
-        return 2
+    result = export_pattern(load(name), dest)
     print(
         f"{name} exported to {result.dest}: {result.files} files, {result.size:,} bytes; "
         f"modules vendored: {', '.join(result.modules) or 'none'}; "

@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .commands import BadInput
 from .packaging import PackagingError, find_package
 from .patterns import METADATA_FILE, PATTERNS_DIR, PatternError, load
 
@@ -33,8 +34,8 @@ _IGNORE = shutil.ignore_patterns(
 )
 
 
-class ScaffoldError(Exception):
-    """The pattern cannot be created; the message says why. Nothing was created."""
+class ScaffoldError(BadInput):
+    """The pattern cannot be created; the message says why. Nothing was created (exit 3)."""
 
 
 @dataclass
@@ -177,12 +178,9 @@ def placeholders(root: Path) -> list[Placeholder]:
 
 
 def run_new(name: str, model: str) -> int:
-    """The CLI command: one line on stderr and exit 2 for bad input, the placeholders on success."""
-    try:
-        result = scaffold(name, model)
-    except (ScaffoldError, OSError) as exc:
-        print(f"catalog new: {exc}", file=sys.stderr)
-        return 2
+    """The CLI command: the placeholders on success. Bad input raises ScaffoldError, and the CLI
+    prints one line and exits 3 (a folder it cannot write: 4)."""
+    result = scaffold(name, model)
     rel = f"patterns/{name}"
     print(f"created {rel} (code package {result.package}) from {model}")
     print(f"{len(result.placeholders)} placeholder(s) left to fill:")

@@ -69,9 +69,9 @@ def test_bad_usage_exits_2_with_one_message(
     code, out, err = run(argv, capsys)
     assert code == 2
     assert out == ""
-    first, usage = err.splitlines()
-    assert first.startswith("catalog review: error: ") and message in first
-    assert usage.startswith("usage: catalog review")
+    (line,) = err.splitlines()  # one line, as every catalog error
+    assert line.startswith("catalog: error: review: ") and message in line
+    assert line.endswith("(usage: catalog review --help)")
     assert "Traceback" not in err
 
 

@@ -321,7 +321,7 @@ def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
         ("inside-patterns", "inside the catalog's patterns/"),
     ],
 )
-def test_bad_input_one_line_on_stderr_exit_2_nothing_written(
+def test_bad_input_one_line_on_stderr_exit_3_nothing_written(
     case: str, message: str, tmp_path: Path
 ) -> None:
     name = sorted(PATTERNS)[0]
@@ -340,9 +340,10 @@ def test_bad_input_one_line_on_stderr_exit_2_nothing_written(
         dest = REPO_ROOT / "patterns" / f"exported-{os.getpid()}"
     before = _files(tmp_path)
     result = _cli("no-such-pattern" if case == "unknown-pattern" else name, str(dest))
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("catalog: error: ")
     assert message in result.stderr and "Traceback" not in result.stderr
     assert _files(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(

@@ -130,7 +130,7 @@ def test_new_from_a_catalog_pattern_gets_its_own_names(tmp_path: Path) -> None:
         ("taken", "model", "already exists"),
     ],
 )
-def test_new_bad_input_one_line_on_stderr_exit_2_nothing_created(
+def test_new_bad_input_one_line_on_stderr_exit_3_nothing_created(
     catalog_copy: Path, name: str, model: str, message: str
 ) -> None:
     patterns = catalog_copy / "patterns"
@@ -139,8 +139,9 @@ def test_new_bad_input_one_line_on_stderr_exit_2_nothing_created(
         p.name for p in patterns.iterdir()
     )
     result = _run(catalog_copy, "-m", "catalog.cli", "new", name, "--from", model)
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("catalog: error: ")
     assert message in result.stderr and "Traceback" not in result.stderr
     after = sorted(p.name for p in catalog_copy.iterdir()) + sorted(
         p.name for p in patterns.iterdir()

@@ -87,8 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=folder_progress,
         )
     except UsageError as exc:
-        print(f"catalog review: error: {exc}", file=sys.stderr)
-        print(f"usage: {USAGE}", file=sys.stderr)
+        # One line, as every catalog error (README: Exit codes); --help shows the usage.
+        message = " ".join(str(exc).split())
+        print(f"catalog: error: review: {message} (usage: catalog review --help)", file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
