@@ -223,6 +223,36 @@ def test_concurrent_same_key_is_409_until_the_first_finishes(
     assert count(aws, "orders") == 1
 
 
+def test_response_is_the_http_api_proxy_result(aws: UnitAws, create_order: Any) -> None:
+    response = create_order.handler(http_event(BODY, key="k-shape"), FakeLambdaContext())
+    assert response["statusCode"] == 201 and response["isBase64Encoded"] is False
+    assert response["headers"]["Content-Type"] == "application/json"
+    assert response["body"] == json.dumps(json.loads(response["body"]), separators=(",", ":"))
+
+
+def test_only_post_orders_is_routed(aws: UnitAws, create_order: Any) -> None:
+    event = http_event(BODY, key="k-route")
+    event["requestContext"]["http"]["method"] = "GET"
+    assert create_order.handler(event, FakeLambdaContext())["statusCode"] == 404
+    event = http_event(BODY, key="k-route")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/orders/1"
+    assert create_order.handler(event, FakeLambdaContext())["statusCode"] == 404
+    assert count(aws, "orders") == count(aws, "idempotency") == 0
+
+
+def test_an_unexpected_error_is_a_function_error(
+    aws: UnitAws, create_order: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not answered by an error handler: the invocation fails and API Gateway answers 500."""
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(orders, "create_order", broken)
+    with pytest.raises(RuntimeError, match="bug"):
+        create_order.handler(http_event(BODY), FakeLambdaContext())
+
+
 def test_without_key_every_request_is_a_new_order(aws: UnitAws, create_order: Any) -> None:
     a = call(create_order, http_event(BODY))
     b = call(create_order, http_event(BODY))

@@ -1,17 +1,19 @@
-"""HTTP API (payload format 2.0) responses and request helpers."""
+"""HTTP API (payload format 2.0) responses and request checks for the event handler's route."""
 
 from __future__ import annotations
 
 import base64
-import json
 import re
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel, ValidationError
 
-IDEMPOTENCY_HEADER = "idempotency-key"  # HTTP API lower-cases header names in payload 2.0
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Header lookups are case-insensitive (payload 2.0 lower-cases names; the event class ignores case).
 # Visible ASCII, at most 255 characters (the IETF Idempotency-Key draft leaves the format open).
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class BadRequest(Exception):
@@ -24,16 +26,17 @@ class BadRequest(Exception):
 
 def response(
     status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", **(headers or {})},
-        "body": json.dumps(body, separators=(",", ":")),
-        "isBase64Encoded": False,
-    }
+) -> Response[dict[str, Any]]:
+    # The resolver serialises the body (compact JSON) and sets Content-Type from content_type.
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=headers or {},
+    )
 
 
-def error(status: int, code: str, message: str, **extra: Any) -> dict[str, Any]:
+def error(status: int, code: str, message: str, **extra: Any) -> Response[dict[str, Any]]:
     headers = {"Retry-After": "1"} if status in (409, 503) else None
     return response(status, {"error": code, "message": message, **extra}, headers)
 
@@ -49,22 +52,30 @@ def body_text(body: str | None, is_base64: bool | None) -> str:
     return body
 
 
-def idempotency_key(headers: dict[str, str]) -> str | None:
-    key = next((v for k, v in headers.items() if k.lower() == IDEMPOTENCY_HEADER), None)
-    if key is None:
+def parse_body(model: type[Model], text: str) -> Model:
+    """The body as `model`; a BadRequest naming every problem, field path first."""
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        raise BadRequest("request body is invalid", validation_errors(exc)) from None
+
+
+def idempotency_key(value: str | None) -> str | None:
+    """The Idempotency-Key header's value, checked (None when the header is absent)."""
+    if value is None:
         return None
-    if not _KEY.match(key):
+    if not _KEY.match(value):
         raise BadRequest(
             "Idempotency-Key must be 1-255 visible ASCII characters",
             [
                 {
-                    "loc": ["header", "Idempotency-Key"],
+                    "loc": ["header", IDEMPOTENCY_HEADER],
                     "msg": "invalid format",
                     "type": "value_error",
                 }
             ],
         )
-    return key
+    return value
 
 
 def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
