@@ -143,7 +143,7 @@ def bench_review(copies: int, checkov_sample: int) -> dict[str, Any]:
         for index in range(copies):
             for pattern in discover():
                 shutil.copytree(pattern.root, tree / f"{pattern.name}-{index:03d}", ignore=ignore)
-        review = bench_tree(tree, jobs=os.cpu_count() or 1, cfn_lint=True)
+        review = bench_tree(tree, jobs=os.cpu_count() or 1)
         checkov = bench_checkov(tree, checkov_sample)
     review_per_pattern = review["seconds"] / review["patterns"] if review["patterns"] else None
     checkov_mean = checkov.get("checkov_mean_s")

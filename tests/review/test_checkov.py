@@ -150,3 +150,39 @@ def test_cfn_lint_results_are_cached(
     monkeypatch.setattr(CfnLint, "start", no_worker)
     second = review([root], cwd=root)
     assert second.findings == first.findings
+
+
+def _sfn002_copies(kit: Any, tmp_path: Path, count: int) -> Path:
+    folder = tmp_path / "all"
+    folder.mkdir()
+    for i in range(count):
+        spec = {**kit.load_case("SFN002-cfnlint-wait-seconds"), "rename": f"sfn-{i}"}
+        root = kit.materialise(spec, tmp_path / f"copy{i}")
+        root.rename(folder / root.name)
+    return folder
+
+
+def test_cfn_lint_fed_from_the_pool_matches_one_process(
+    tmp_path: Path, kit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From 8 patterns up, definitions reach the cfn-lint worker as pool results arrive."""
+    monkeypatch.setenv("CATALOG_REVIEW_CACHE", "")  # both runs really lint
+    folder = _sfn002_copies(kit, tmp_path, 9)
+    parallel = review([folder], jobs=2, cwd=folder)
+    sequential = review([folder], jobs=1, cwd=folder)
+    assert parallel.findings == sequential.findings
+    sfn002 = [f for f in parallel.findings if f.rule == "SFN002"]
+    assert sorted(f.pattern for f in sfn002) == [f"sfn-{i}" for i in range(9)]
+    assert not [n for n in parallel.notices if "cfn-lint" in n.reason]
+
+
+def test_cfn_lint_worker_that_cannot_run_is_a_notice(
+    tmp_path: Path, kit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CATALOG_REVIEW_CACHE", "")
+    monkeypatch.setattr(CfnLint, "worker", "catalog.review.no_such_worker")
+    root = kit.materialise(kit.load_case("SFN002-cfnlint-wait-seconds"), tmp_path)
+    report = review([root], cwd=root)
+    assert not [f for f in report.findings if f.rule == "SFN002"]
+    reasons = [n.reason for n in report.notices if n.reason.startswith("cfn-lint not run")]
+    assert reasons and "no_such_worker" in reasons[0], report.notices

@@ -1,7 +1,8 @@
 """cfn-lint in a process of its own: `python -m catalog.review.cfnlint_worker`.
 
 Importing cfn-lint takes seconds (sympy, networkx): the review starts this worker early so the
-import overlaps its other work, then sends every distinct state machine definition at once.
+import overlaps its other work, and sends each distinct state machine definition as the pattern
+that holds it is reviewed; closing stdin ends the worker.
 Protocol: one JSON object per line on stdin (`{"id", "template"}`), one per line on stdout
 (`{"id", "matches"}`). Only the rules that lead to E3601 run (twice as fast per definition); a
 self-test at start falls back to every rule if a cfn-lint upgrade changed that chain.

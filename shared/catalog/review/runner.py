@@ -174,6 +174,11 @@ def review(
     parallel = len(work) >= PARALLEL_FROM and workers > 1
     # checkov runs in threads: start them after the process pool has forked, never before.
     checkov_runner = Checkov(targets, cwd) if checkov and not parallel else None
+
+    def feed(result: PatternResult) -> None:
+        if lint is not None:
+            lint.feed(result.jobs)  # linting overlaps the remaining pattern work
+
     try:
         if parallel:
             if lint is not None:
@@ -183,25 +188,21 @@ def review(
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 chunk = max(1, min(8, len(work) // (workers * 16)))  # small chunks: even finish
                 results = _counted(
-                    pool.map(_review_one, work, chunksize=chunk), len(work), progress
+                    pool.map(_review_one, work, chunksize=chunk), len(work), progress, feed
                 )
             if checkov:
                 checkov_runner = Checkov(targets, cwd)
         else:
-            results = _counted((review_pattern(*item) for item in work), len(work), progress)
+            results = _counted((review_pattern(*item) for item in work), len(work), progress, feed)
         report = Report(checkov=checkov, findings=list(empty), notices=list(skipped))
         for result in results:
             report.patterns.append(PatternSummary(result.name, result.path, result.frameworks))
             report.findings += result.findings
             report.notices += result.notices
-        all_jobs = [job for result in results for job in result.jobs]
         if lint is not None:
-            if all_jobs:
-                found_sfn, notes = lint.run(all_jobs)
-                report.findings += found_sfn
-                report.notices += notes
-            else:
-                lint.stop()
+            found_sfn, notes = lint.finish()
+            report.findings += found_sfn
+            report.notices += notes
         if checkov_runner is not None:
             found_ck, notes = checkov_runner.results()
             report.findings += found_ck
@@ -216,11 +217,15 @@ def review(
 
 
 def _counted(
-    results: Iterable[PatternResult], total: int, progress: Callable[[int, int], None] | None
+    results: Iterable[PatternResult],
+    total: int,
+    progress: Callable[[int, int], None] | None,
+    each: Callable[[PatternResult], None],
 ) -> list[PatternResult]:
     done: list[PatternResult] = []
     for result in results:
         done.append(result)
+        each(result)
         if progress is not None:
             progress(len(done), total)
     return done
