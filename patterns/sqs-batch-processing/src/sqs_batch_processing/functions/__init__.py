@@ -1,0 +1,1 @@
+"""One module per AWS Lambda function, each with `handler(event, context)`."""
