@@ -159,17 +159,18 @@ def _report_problem(
 
 
 def _below_project_folder(ctx: PatternContext, name: str, message: str) -> bool:
-    """projectFolder `<folder>/src` with templateFile `template.yml`: src/template.yml exists."""
+    """projectFolder `<folder>/src` with templateFile `template.yml`: src/template.yml exists.
+    The first part names the pattern folder; a misspelt one is META004's finding, not this."""
     match = re.search(r"templateFile '([^']+)'", message)
     try:
         data = load_json(ctx.read_text(name) or "")
         folder = str(data["gitHub"]["template"]["projectFolder"])
     except (ValueError, KeyError, TypeError):
         return False
-    inside = folder.removeprefix(f"{ctx.name}/")
+    inside = folder.strip("/").partition("/")[2]
     return (
         match is not None
-        and inside != folder
+        and inside != ""
         and (ctx.root / inside / match.group(1).lstrip("/")).is_file()
     )
 
