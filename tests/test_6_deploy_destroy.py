@@ -1,6 +1,8 @@
 """6. A real Terraform cycle on the embedded AWS leaves nothing behind, and can be repeated.
 
-apply -> `plan -detailed-exitcode` says no changes -> every scenario meets its expectation ->
+The cycle deploys a fresh `catalog export` of the pattern (issue 14: one cycle proves both): the
+export's own build.py builds the zips, then init -> validate -> apply with the vendored modules ->
+`plan -detailed-exitcode` (with refresh) says no changes -> every scenario meets its expectation ->
 destroy -> the inventory of every service is empty -> apply again works (and is destroyed).
 """
 
@@ -13,10 +15,11 @@ import pytest
 
 from catalog.deploy import CycleError, cycle
 from catalog.engines import pulumi_cli
+from catalog.export import export_pattern
 from catalog.localaws import LocalAws
 from catalog.patterns import Pattern, discover, load
 from catalog.resources import from_hcl
-from catalog.testing import copy_repo_parts, require_terraform
+from catalog.testing import require_terraform
 
 
 class NotExercisedLocally(UserWarning):
@@ -27,9 +30,18 @@ class NotExercisedLocally(UserWarning):
 def test_deploy_destroy_cycle(pattern: Pattern) -> None:
     require_terraform()
     # An embedded AWS of its own, so the leftover inventory sees only this pattern.
+    steps: list[str] = []
     with LocalAws() as aws:
-        report = cycle(pattern, aws, reapply=True)
+        report = cycle(pattern, aws, steps.append, reapply=True)
         assert aws.inventory() == {k: [] for k in aws.inventory()}
+    # Deployed from the export: built by its build.py, validated and applied from its files.
+    assert report.export_files and report.export_bytes
+    assert steps[:2] == [
+        f"export ({pattern.name})",
+        f"exported to a temporary folder: {report.export_files} files, "
+        f"{report.export_bytes:,} bytes",
+    ]
+    assert {"build", "init", "validate", "apply", "plan", "destroy"} <= set(report.timings)
     assert report.drift is False
     assert {r.scenario for r in report.results} == set(pattern.scenarios)
     assert report.leftovers == {}
@@ -51,11 +63,12 @@ def test_pulumi_up_destroy_cycle(pattern: Pattern) -> None:
 
 @pytest.mark.deploy
 def test_cycle_fails_when_a_resource_survives_destroy(tmp_path: Path) -> None:
-    """A deliberately broken copy of the smallest pattern: one more log group, kept on destroy.
-    The cycle must fail and name it (the leftover inventory is what proves claim 6)."""
+    """A deliberately broken export of the smallest pattern: one more log group, kept on destroy.
+    The cycle deploys that export as it is, and must fail and name it (the leftover inventory is
+    what proves claim 6)."""
     require_terraform()
     smallest = min(discover(), key=lambda p: len(from_hcl(p.terraform_dir)))
-    copy = copy_repo_parts(smallest, tmp_path)
+    copy = export_pattern(smallest, tmp_path / smallest.name).dest
     kept = f"/catalog/planted/{smallest.name}-kept"
     (copy / "terraform" / "planted.tf").write_text(
         'resource "aws_cloudwatch_log_group" "kept" {\n'

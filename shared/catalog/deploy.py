@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from . import interrupts
+from . import export, interrupts
 from .drivers import DriverContext, ScenarioResult, get_driver
 from .engines.terraform import TerraformError, TerraformWorkspace
 from .packaging import build_pattern
@@ -47,17 +47,26 @@ class Deployment:
 
 
 def build(pattern: Pattern, timings: dict[str, float] | None = None) -> dict[str, Any]:
+    """The zips into the pattern's build/: an export runs its own build script."""
     started = time.perf_counter()
-    zips = build_pattern(pattern.root)
+    zips = (
+        export.run_build_script(pattern.root) if pattern.exported else build_pattern(pattern.root)
+    )
     if timings is not None:
         timings["build"] = time.perf_counter() - started
     return zips
 
 
 def deploy(
-    pattern: Pattern, aws: LocalAws | None, echo: Echo = _quiet, **variables: Any
+    pattern: Pattern,
+    aws: LocalAws | None,
+    echo: Echo = _quiet,
+    *,
+    validate: bool = False,
+    **variables: Any,
 ) -> Deployment:
-    """Build the zips, then init + apply the pattern's Terraform root in a fresh workspace."""
+    """Build the zips, then init (+ validate) + apply the pattern's Terraform root in a fresh
+    workspace."""
     timings: dict[str, float] = {}
     echo(f"build ({pattern.name})")
     build(pattern, timings)
@@ -68,6 +77,9 @@ def deploy(
         workspace.prepare()
         echo(f"terraform init ({pattern.name})")
         workspace.init()
+        if validate:
+            echo(f"terraform validate ({pattern.name})")
+            workspace.validate()
         echo(f"terraform apply ({pattern.name})")
         workspace.apply()
         outputs = workspace.outputs()
@@ -221,6 +233,9 @@ class CycleReport:
     drift: bool = False
     leftovers: dict[str, list[str]] = field(default_factory=dict)
     adaptations: list[str] = field(default_factory=list)
+    # The export the cycle deployed: its file count and size in bytes (None: a given export).
+    export_files: int | None = None
+    export_bytes: int | None = None
 
 
 def run_scenarios(
@@ -244,9 +259,26 @@ def run_scenarios(
 def cycle(
     pattern: Pattern, aws: LocalAws, echo: Echo = _quiet, *, reapply: bool = False
 ) -> CycleReport:
-    """up -> drift check -> scenarios -> down -> leftover check (-> optional second apply + down)."""
+    """export -> up (init, validate, apply) -> drift check -> scenarios -> down -> leftover check
+    (-> optional second apply + down).
+
+    What is deployed is a fresh `catalog export` of the pattern in a temporary folder, built by its
+    own build.py and applied with its vendored modules: one cycle proves the stack and that the
+    pattern stands on its own. A folder that already is an export is deployed as it is.
+    """
+    echo(f"export ({pattern.name})")
+    with export.temporary_export(pattern) as (standalone, result):
+        if result is not None:
+            echo(f"exported to a temporary folder: {result.files} files, {result.size:,} bytes")
+        report = _cycle(standalone, aws, echo, reapply=reapply)
+    if result is not None:
+        report.export_files, report.export_bytes = result.files, result.size
+    return report
+
+
+def _cycle(pattern: Pattern, aws: LocalAws, echo: Echo, *, reapply: bool) -> CycleReport:
     report = CycleReport(pattern.name)
-    deployment = deploy(pattern, aws, echo)
+    deployment = deploy(pattern, aws, echo, validate=True)
     report.timings = deployment.workspace.timings
     report.adaptations = [str(c) for c in deployment.workspace.changes]
     try:

@@ -20,16 +20,18 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import hcl2
 
-from . import packaging
+from . import interrupts, packaging
 from .commands import BadInput
-from .patterns import METADATA_FILE, REPO_ROOT, Pattern
+from .patterns import EXPORT_MARKER, METADATA_FILE, REPO_ROOT, Pattern
 
-MARKER = ".catalog-export.json"
+MARKER = EXPORT_MARKER
 MODULES_DIR = Path("terraform") / "modules"
 VENDOR_DIR = Path("pulumi") / "vendor"
 BUILD_SCRIPT = "build.py"
@@ -151,6 +153,42 @@ def _write(pattern: Pattern, out: Path) -> ExportResult:
     return result
 
 
+@contextmanager
+def temporary_export(pattern: Pattern) -> Iterator[tuple[Pattern, ExportResult | None]]:
+    """`pattern` exported to a temporary folder, removed afterwards (an export is used as it is).
+
+    The deploy cycle runs from here, so every cycle also proves the pattern stands on its own.
+    """
+    if pattern.exported:
+        yield pattern, None
+        return
+    base = Path(tempfile.mkdtemp(prefix=f"catalog-export-{pattern.name}-"))
+    try:
+        result = export_pattern(pattern, base / pattern.name)
+        yield Pattern(result.dest), result
+    finally:
+        with interrupts.deferred():
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def run_build_script(root: Path) -> dict[str, Path]:
+    """An export's own `build.py` (isolated interpreter: nothing of the catalog on sys.path)."""
+    env = dict(os.environ)
+    uv = packaging.uv_command()
+    if uv:  # the script finds uv on PATH only; without it, it falls back to pip
+        env["PATH"] = os.pathsep.join([str(Path(uv).parent), env.get("PATH", "")])
+    result = interrupts.run([sys.executable, "-I", BUILD_SCRIPT], cwd=root, env=env)
+    if result.returncode != 0:
+        detail = " ".join(result.stderr.split())[-400:] or f"exit {result.returncode}"
+        raise packaging.PackagingError(f"{root / BUILD_SCRIPT} failed: {detail}")
+    zips = {}
+    for line in result.stdout.splitlines():
+        name, _, path = line.partition(": ")
+        if path:
+            zips[name] = Path(path)
+    return zips
+
+
 # ---------------------------------------------------------------- Terraform
 def module_sources(path: Path) -> list[str]:
     """The `source` of every module block in one .tf file, as python-hcl2 parses it."""
@@ -167,8 +205,15 @@ def module_sources(path: Path) -> list[str]:
 
 
 def vendor_terraform(source_root: Path, out_root: Path) -> list[str]:
-    """Copy every shared module the root uses (transitively) into out_root/modules/, rewrite sources."""
+    """Copy every shared module the root uses (transitively) into out_root/modules/, rewrite sources.
+
+    A pattern folder outside the repository (a scaffold, a test's copy) is read as if it were
+    `patterns/<name>/`, the layout its relative sources are written for (and the one a Terraform
+    workspace lays out).
+    """
     vendored: dict[Path, str] = {}
+    pattern_root = source_root.parent.resolve()
+    in_repository = REPO_ROOT / "patterns" / pattern_root.name
     queue = [(source_root, out_root)]
     while queue:
         source_dir, out_dir = queue.pop()
@@ -178,8 +223,13 @@ def vendor_terraform(source_root: Path, out_root: Path) -> list[str]:
                 if not source.startswith(("./", "../")):
                     continue  # a registry or git source stands alone already
                 target = (source_dir / source).resolve()
-                if target.is_relative_to(source_root.parent.resolve()):
+                if target.is_relative_to(pattern_root):
                     continue  # inside the pattern: copied with it
+                if not target.is_relative_to(
+                    SHARED_MODULES
+                ) and source_dir.resolve().is_relative_to(pattern_root):
+                    relative = source_dir.resolve().relative_to(pattern_root)
+                    target = (in_repository / relative / source).resolve()
                 if not target.is_relative_to(SHARED_MODULES) or not target.is_dir():
                     raise ExportError(
                         f"{tf.name}: module source {source} is neither in the pattern nor a "
@@ -398,7 +448,10 @@ def _export_tests(tests_dir: Path, out: Path) -> tuple[list[str], dict[str, str]
 
     A module is left out when code outside its fixtures imports the catalog, directly or through a
     helper module next to it, or when a test asks for a fixture that needs the catalog (one of the
-    plugin's, one whose body imports the catalog, or one built on those).
+    plugin's, one whose body imports the catalog, or one built on those). A conftest.py that
+    imports the catalog stays behind with all its fixtures (nothing is kept if one is autouse);
+    the `pytest.ini` written at the export's root puts src/ and tests/ on the import path, as the
+    pattern's conftest does in the catalog.
     """
     if not tests_dir.is_dir():
         return [], {}
@@ -418,14 +471,22 @@ def _export_tests(tests_dir: Path, out: Path) -> tuple[list[str], dict[str, str]
                     return f"{imported}.py {why}"
         return None
 
+    def fixture_defs(name: str) -> list[ast.FunctionDef]:
+        return [n for n in trees[name].body if isinstance(n, ast.FunctionDef) and _is_fixture(n)]
+
+    conftest_why = tooling("conftest") if "conftest" in trees else None
+    if conftest_why and any(
+        "autouse" in ast.unparse(d) for f in fixture_defs("conftest") for d in f.decorator_list
+    ):
+        why = f"conftest.py {conftest_why} and has an autouse fixture"
+        return [], {f"{n}.py": why for n in sorted(local) if n.startswith("test_")}
+    # What a test module sees besides its own fixtures: the plugin's and conftest.py's.
     bound = _plugin_fixtures()
     fixtures: dict[str, set[str]] = {}
-    for tree in trees.values():
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and _is_fixture(node):
-                fixtures[node.name] = {a.arg for a in node.args.args}
-                if _imported_tops(node.body) & {"catalog", "catalog_pulumi"}:
-                    bound.add(node.name)
+    for node in fixture_defs("conftest") if "conftest" in trees else []:
+        fixtures[node.name] = {a.arg for a in node.args.args}
+        if conftest_why or _imported_tops(node.body) & {"catalog", "catalog_pulumi"}:
+            bound.add(node.name)
     changed = True
     while changed:
         changed = False
@@ -434,11 +495,19 @@ def _export_tests(tests_dir: Path, out: Path) -> tuple[list[str], dict[str, str]
                 bound.add(fixture)
                 changed = True
 
-    if "conftest" in trees and (why := tooling("conftest")):
-        return [], {f"{n}.py": f"conftest.py {why}" for n in sorted(local) if n.startswith("test_")}
     kept, left_out = [], {}
     for name in sorted(n for n in local if n.startswith("test_")):
         why = tooling(name)
+        own = {f.name: f for f in fixture_defs(name)}  # they shadow conftest's of that name
+        if why is None:
+            why = next(
+                (
+                    f"its fixture {f} imports the catalog"
+                    for f, node in own.items()
+                    if _imported_tops(node.body) & {"catalog", "catalog_pulumi"}
+                ),
+                None,
+            )
         if why is None:
             requested = {
                 a.arg
@@ -446,7 +515,7 @@ def _export_tests(tests_dir: Path, out: Path) -> tuple[list[str], dict[str, str]
                 if isinstance(node, ast.FunctionDef)
                 and (node.name.startswith("test") or _is_fixture(node))
                 for a in node.args.args
-            }
+            } - set(own)
             if requested & bound:
                 why = f"needs the catalog's fixtures ({', '.join(sorted(requested & bound))})"
         if why:
@@ -468,6 +537,7 @@ def _export_tests(tests_dir: Path, out: Path) -> tuple[list[str], dict[str, str]
         }
     )
     (out / "requirements.txt").write_text(_test_requirements(third_party, tests_dir.parent))
+    (out.parent / PYTEST_INI).write_text(PYTEST_CONFIG)
     return [f"{n}.py" for n in kept], left_out
 
 
@@ -483,18 +553,38 @@ def _test_requirements(modules: list[str], pattern_root: Path) -> str:
         if line.strip() and not line.startswith("#")
     }
     dists = packages_distributions()
+    extras = _catalog_extras()
     pins = {"pytest": f"pytest=={version('pytest')}"}
     for module in modules:
         if module in own:
             continue
         for dist in dists.get(module, []):
-            if dist.lower().replace("_", "-") not in listed:
-                pins[dist.lower()] = f"{dist}=={version(dist)}"
+            key = dist.lower().replace("_", "-")
+            if key not in listed:
+                wanted = f"[{extras[key]}]" if key in extras else ""
+                pins[dist.lower()] = f"{dist}{wanted}=={version(dist)}"
     lines = [
         "# The tests' dependencies, at the versions the catalog tested with.",
         "-r ../src/requirements.txt",
     ]
     return "\n".join([*lines, *(pins[k] for k in sorted(pins))]) + "\n"
+
+
+def _catalog_extras() -> dict[str, str]:
+    """The extras the catalog installs each dependency with (`moto[server]`): the tests ran with
+    them (moto's EventBridge needs `jsonpath_ng`, for one)."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        requirements = requires("serverless-pattern-catalog") or []
+    except PackageNotFoundError:
+        return {}
+    found = {}
+    for requirement in requirements:
+        match = re.match(r"\s*([A-Za-z0-9_.-]+)\s*\[([^\]]+)\]", requirement)
+        if match:
+            found[match.group(1).lower().replace("_", "-")] = match.group(2).replace(" ", "")
+    return found
 
 
 # ---------------------------------------------------------------- README and metadata
@@ -650,6 +740,16 @@ build-backend = "hatchling.build"
 
 [tool.hatch.build.targets.wheel]
 packages = {packages}
+"""
+
+PYTEST_INI = "pytest.ini"
+PYTEST_CONFIG = """\
+# Written by `catalog export`: the tests import the functions' package from src/ and their
+# helpers from tests/ (in the catalog, the pattern's conftest.py does this).
+[pytest]
+testpaths = tests
+pythonpath = src tests
+addopts = --import-mode=importlib
 """
 
 GITIGNORE = """\

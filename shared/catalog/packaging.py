@@ -353,7 +353,7 @@ def _cache_root() -> Path:
 
 def _run_installer(lock: Path, target: Path) -> None:
     """Prefer uv (fast); fall back to pip with the same constraints. Hashes checked, no resolving."""
-    uv = shutil.which("uv") or _project_uv()
+    uv = uv_command()
     if uv:
         cmd = [
             uv,
@@ -402,6 +402,11 @@ def _run_installer(lock: Path, target: Path) -> None:
         raise PackagingError(
             f"installing {lock} for {LAMBDA_RUNTIME} failed:\n{result.stderr.strip()}"
         )
+
+
+def uv_command() -> str | None:
+    """uv on PATH, else the one installed next to this checkout's tooling (None: use pip)."""
+    return shutil.which("uv") or _project_uv()
 
 
 def _project_uv() -> str | None:

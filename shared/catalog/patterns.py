@@ -14,6 +14,8 @@ from .scenarios import Scenario, load_scenarios
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PATTERNS_DIR = REPO_ROOT / "patterns"
 METADATA_FILE = "example-pattern.json"
+# Written by `catalog export`: the folder stands on its own (its modules and build script inside).
+EXPORT_MARKER = ".catalog-export.json"
 
 
 class PatternError(Exception):
@@ -56,6 +58,11 @@ class Pattern:
     @property
     def driver_kind(self) -> str:
         return str(self.metadata.get("catalog", {}).get("driver", {}).get("kind", ""))
+
+    @property
+    def exported(self) -> bool:
+        """A folder `catalog export` wrote: deployed and built from its own files only."""
+        return (self.root / EXPORT_MARKER).is_file()
 
     @property
     def terraform_dir(self) -> Path:

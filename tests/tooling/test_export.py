@@ -3,8 +3,9 @@
 Each pattern is exported once per module. There: the zips `build.py` makes are byte-identical to
 `catalog build`'s; the Pulumi program runs under mocks in a fresh environment that has only what
 `pulumi/requirements.txt` installs (no catalog folder on sys.path); the review finds no error; the
-README's commands resolve inside the folder; nothing refers outside it. One exported pattern gets
-the real Terraform cycle (validate, apply, drift plan, scenarios, destroy) on the embedded AWS.
+README's commands resolve inside the folder; nothing refers outside it. The real Terraform cycle
+(build.py, init, validate, apply, drift plan, scenarios, destroy, re-apply) of every pattern runs
+from a fresh export: that is the shared suite's deploy cycle (tests/test_6_deploy_destroy.py).
 """
 
 from __future__ import annotations
@@ -20,13 +21,10 @@ from pathlib import Path
 import pytest
 
 from catalog import export
-from catalog.deploy import deploy, destroy, run_scenarios
 from catalog.engines.pulumi_graph import run_program
-from catalog.localaws import LocalAws
 from catalog.metadata import command_problems
 from catalog.packaging import build_pattern
 from catalog.patterns import REPO_ROOT, Pattern, discover
-from catalog.testing import require_terraform
 
 PATTERNS = {p.name: p for p in discover()}
 UV = REPO_ROOT / ".tools" / "uv" / "bin" / "uv"
@@ -232,40 +230,97 @@ def test_exported_pulumi_program_runs_under_mocks_without_the_catalog(
     assert seen["outputs"] == sorted(original.outputs)
 
 
+def _fresh_python(folder: Path) -> Path:
+    venv = folder / "venv"
+    subprocess.run(
+        [str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)],
+        check=True,
+        capture_output=True,
+    )
+    return venv / "bin" / "python"
+
+
 @pytest.mark.parametrize("name", sorted(PATTERNS))
 def test_exported_tests_pass_with_only_their_requirements(
-    name: str, exported: dict[str, Path], bare_python: Path, tmp_path: Path
+    name: str, exported: dict[str, Path], tmp_path: Path
 ) -> None:
-    """The tests the export kept run in an environment without the catalog."""
+    """The pattern's standalone tests are kept, and pass inside the export in a fresh environment
+    holding only tests/requirements.txt (the functions' requirements, moto, pytest): no catalog
+    module is loaded and nothing of this checkout is on sys.path. Every test the catalog collects
+    from those files runs there, none is skipped."""
+    if not UV.is_file():
+        pytest.skip(f"{UV} is missing (created by ./shared/bin/catalog)")
     copy = shutil.copytree(exported[name], tmp_path / name)
-    if not (copy / "tests").is_dir():
+    kept = sorted(p.name for p in (copy / "tests").glob("test_*.py"))
+    if not kept:
         pytest.skip(f"{name}: no test stands alone (each needs the catalog's fixtures or imports)")
+    python = _fresh_python(tmp_path)
     installed = subprocess.run(
-        [
-            str(UV),
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(bare_python),
-            "-r",
-            "requirements.txt",
-        ],
+        [str(UV), "pip", "install", "--quiet", "--python", str(python), "-r", "requirements.txt"],
         cwd=copy / "tests",
         capture_output=True,
         text=True,
         check=False,
     )
     assert installed.returncode == 0, installed.stderr
+    runner = tmp_path / "run_tests.py"
+    runner.write_text(TEST_RUNNER)
     result = subprocess.run(
-        [str(bare_python), "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=copy,
+        [str(python), "-I", str(runner)], cwd=copy, capture_output=True, text=True, check=False
+    )
+    assert result.stdout.strip(), result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["exit"] == 0, result.stdout[-3000:]
+    assert seen["catalog_modules"] == []
+    for path in seen["sys_path"]:
+        assert not Path(path).resolve().is_relative_to(REPO_ROOT), path
+    expected = _collected([PATTERNS[name].root / "tests" / k for k in kept])
+    assert seen["outcomes"] == {"passed": expected}
+
+
+def _collected(files: list[Path]) -> int:
+    """How many tests the catalog's own pytest collects from these files."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *map(str, files),
+        ],
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert " passed" in result.stdout.strip().splitlines()[-1]
+    assert result.returncode == 0, result.stdout[-2000:]
+    return sum(1 for line in result.stdout.splitlines() if "::" in line)
+
+
+# Runs inside the export: pytest as `python3 -m pytest` would, then what the session loaded.
+TEST_RUNNER = """
+import collections, json, sys
+import pytest
+
+class Outcomes:
+    def __init__(self):
+        self.counts = collections.Counter()
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call" or report.outcome != "passed":
+            self.counts[report.outcome] += 1
+
+outcomes = Outcomes()
+code = pytest.main(["-q", "-p", "no:cacheprovider"], plugins=[outcomes])
+print(json.dumps({
+    "exit": int(code),
+    "outcomes": dict(outcomes.counts),
+    "catalog_modules": sorted(m for m in sys.modules if m.split(".")[0] in ("catalog", "catalog_pulumi")),
+    "sys_path": sys.path,
+}))
+"""
 
 
 @pytest.mark.parametrize("name", sorted(PATTERNS))
@@ -363,43 +418,6 @@ def test_module_outside_the_catalog_is_refused_and_nothing_written(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src-copy"]
 
 
-# ---------------------------------------------------------------- the real cycle
-@pytest.mark.deploy
-def test_exported_pattern_terraform_cycle_on_the_embedded_aws(
-    exported: dict[str, Path], tmp_path: Path
-) -> None:
-    """init, validate, apply, drift plan, every scenario, destroy: from the exported files."""
-    require_terraform()
-    name = "stepfunctions-saga" if "stepfunctions-saga" in exported else sorted(exported)[0]
-    copy = shutil.copytree(exported[name], tmp_path / name)
-    built = subprocess.run(
-        [sys.executable, "-I", "build.py"],
-        cwd=copy,
-        env=_uv_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert built.returncode == 0, built.stderr
-    zips = _digests(copy / "build")
-    pattern = Pattern(copy)
-    with LocalAws() as aws:
-        # The runner copies the exported folder to its workspace and adds only its provider
-        # override (and the offline-provider adaptations it names); the modules are the vendored ones.
-        deployment = deploy(pattern, aws)
-        try:
-            workspace = deployment.workspace
-            assert workspace is not None
-            workspace.run("validate", "validate", "-no-color")
-            assert workspace.plan_has_changes() is False
-            results = run_scenarios(deployment, pattern.scenarios.values())
-            assert {r.scenario for r in results} == set(pattern.scenarios)
-        finally:
-            destroy(deployment)
-        assert not any(aws.inventory().values())
-    assert _digests(copy / "build") == zips  # the deployed zips are build.py's, unchanged
-
-
 def test_local_catalog_requirements_become_the_vendored_package(tmp_path: Path) -> None:
     program = tmp_path / "pulumi"
     program.mkdir()
@@ -429,3 +447,44 @@ def test_a_program_importing_catalog_tooling_is_refused(tmp_path: Path) -> None:
     (program / "__main__.py").write_text("from catalog.deploy import deploy\n")
     with pytest.raises(export.ExportError, match=r"imports catalog\.deploy"):
         export.vendor_pulumi(program)
+
+
+def test_standalone_selection_follows_imports_and_fixtures(tmp_path: Path) -> None:
+    """A conftest.py that imports the catalog stays behind with its fixtures: a test asking for
+    one of them is left out, a test with a fixture of its own (same name) is kept, and the export
+    gets the pytest.ini that puts src/ and tests/ on the import path. An autouse fixture in such a
+    conftest.py keeps every test out (it would run with all of them)."""
+    tests = tmp_path / "pattern" / "tests"
+    tests.mkdir(parents=True)
+    (tests / "conftest.py").write_text(
+        "import pytest\nfrom catalog.localaws import LambdaContext\n\n\n"
+        "@pytest.fixture\ndef tables():\n    return LambdaContext\n"
+    )
+    (tests / "test_uses_conftest.py").write_text("def test_a(tables):\n    assert tables\n")
+    (tests / "test_own_fixture.py").write_text(
+        "import pytest\n\n\n@pytest.fixture\ndef tables():\n    return 1\n\n\n"
+        "def test_b(tables):\n    assert tables == 1\n"
+    )
+    (tests / "test_imports.py").write_text(
+        "from catalog.deploy import cycle\n\n\ndef test_c():\n    assert cycle\n"
+    )
+    out = tmp_path / "export" / "tests"
+    out.parent.mkdir()
+    kept, left_out = export._export_tests(tests, out)
+    assert kept == ["test_own_fixture.py"]
+    assert left_out == {
+        "test_imports.py": "imports catalog",
+        "test_uses_conftest.py": "needs the catalog's fixtures (tables)",
+    }
+    assert sorted(p.name for p in out.iterdir()) == ["requirements.txt", "test_own_fixture.py"]
+    assert "pythonpath = src tests" in (out.parent / export.PYTEST_INI).read_text()
+
+    (tests / "conftest.py").write_text(
+        (tests / "conftest.py")
+        .read_text()
+        .replace("@pytest.fixture", "@pytest.fixture(autouse=True)")
+    )
+    shutil.rmtree(out)
+    kept, left_out = export._export_tests(tests, out)
+    assert kept == [] and not out.exists()
+    assert set(left_out.values()) == {"conftest.py imports catalog and has an autouse fixture"}

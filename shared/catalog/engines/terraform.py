@@ -1,7 +1,8 @@
 """Terraform runs in temporary workspaces, against the embedded AWS or real AWS.
 
 A workspace is a copy of the pattern (its Terraform root and the files the root reads) plus the
-shared modules, laid out as in the repository so relative module sources still resolve. For the
+shared modules, laid out as in the repository so relative module sources still resolve; a folder
+`catalog export` wrote is copied alone (its modules are vendored inside it). For the
 embedded AWS the runner adds one override file with the endpoints and the offline provider settings;
 the pattern's own files stay usable against real AWS unchanged. State never lands in the repository.
 """
@@ -130,12 +131,13 @@ class TerraformWorkspace:
                     )
         else:
             shutil.copytree(self.pattern.root, pattern_copy, ignore=_COPY_IGNORE)
-        shutil.copytree(
-            REPO_ROOT / "terraform",
-            self.base / "terraform",
-            ignore=_COPY_IGNORE,
-            dirs_exist_ok=True,
-        )
+        if not self.pattern.exported:  # an export has its modules inside: it gets nothing else
+            shutil.copytree(
+                REPO_ROOT / "terraform",
+                self.base / "terraform",
+                ignore=_COPY_IGNORE,
+                dirs_exist_ok=True,
+            )
         if self.aws is not None:
             (self.root / OVERRIDE_FILE).write_text(local_override(self.aws.region))
         if self.aws is not None or self.mock_provider:
@@ -234,6 +236,9 @@ class TerraformWorkspace:
         else:
             self.timings["init"] = self.timings.get("init", 0.0) + time.perf_counter() - started
             self.terraform_timings.setdefault("init", 0.0)
+
+    def validate(self) -> None:
+        self.run("validate", "validate", "-no-color")
 
     def _parallelism(self) -> str:
         """Terraform's default is 10 operations at once; a pattern's stack rarely waits on more."""
