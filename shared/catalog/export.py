@@ -140,9 +140,9 @@ def _write(pattern: Pattern, out: Path) -> ExportResult:
     (out / ".gitignore").write_text(GITIGNORE)
     result.tests, result.tests_left_out = _export_tests(pattern.root / "tests", out / "tests")
     local_tests = bool(result.tests)
-    (out / "README.md").write_text(
-        rewrite_readme((pattern.root / "README.md").read_text(), pattern, local_tests)
-    )
+    readme = pattern.root / "README.md"
+    if readme.is_file():  # a test fixture may have none; the review asks a pattern for one
+        (out / "README.md").write_text(rewrite_readme(readme.read_text(), pattern, local_tests))
     metadata = _rewrite_strings(pattern.metadata, pattern, local_tests)
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
     (out / MARKER).write_text(
