@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -146,7 +147,10 @@ def test_the_test_command_lints_first_and_never_starts_pytest_on_a_failure(
 ) -> None:
     """`shared/bin/catalog test` on a copy of the repository with one unformatted file."""
     venv = REPO_ROOT / ".venv"
-    locks = b"".join(
+    # The stamp the entry point writes: its set-up recipe line, then the lock files' contents.
+    recipe = re.search(r'echo "(recipe: [^"]*)"', (REPO_ROOT / "shared/bin/catalog").read_text())
+    assert recipe, "shared/bin/catalog hashes a recipe line into its environment stamp"
+    locks = f"{recipe.group(1)}\n".encode() + b"".join(
         (REPO_ROOT / name).read_bytes()
         for name in ("requirements.lock", "pyproject.toml", "shared/checkov.lock")
     )
