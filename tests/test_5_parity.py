@@ -18,7 +18,7 @@ import pytest
 
 from catalog.engines.terraform import TerraformWorkspace
 from catalog.inspect import pulumi_resources, terraform_mock_resources
-from catalog.patterns import PATTERNS_DIR, Pattern, discover
+from catalog.patterns import PATTERNS_DIR, Pattern, discover, load
 from catalog.policies import check_parity
 from catalog.resources import Resource
 from catalog.testing import require_terraform
@@ -81,11 +81,13 @@ def _drift_pattern() -> Pattern:
     return discover()[0]
 
 
+# `pattern_name`: the drift tests run on the worker that holds that pattern's models.
+@pytest.mark.parametrize("pattern_name", [_drift_pattern().name])
 def test_parity_names_the_setting_when_pulumi_drifts(
-    terraform_settings_model: Model, tmp_path: Path
+    pattern_name: str, terraform_settings_model: Model, tmp_path: Path
 ) -> None:
     """A copy of a Pulumi program with one more second of timeout and one more IAM action."""
-    pattern = _drift_pattern()
+    pattern = load(pattern_name)
     copy = _copy_pattern(pattern, tmp_path)
     program = copy / "pulumi" / "__main__.py"
     program.write_text(_PULUMI_DRIFT + program.read_text())
@@ -104,10 +106,13 @@ def test_parity_names_the_setting_when_pulumi_drifts(
     assert "logs:DeleteLogGroup" in action
 
 
-def test_parity_names_the_setting_when_terraform_drifts(pulumi_model: Model) -> None:
+@pytest.mark.parametrize("pattern_name", [_drift_pattern().name])
+def test_parity_names_the_setting_when_terraform_drifts(
+    pattern_name: str, pulumi_model: Model
+) -> None:
     """The shared module, changed in the temporary workspace only: every function gets 1 s more."""
     require_terraform()
-    pattern = _drift_pattern()
+    pattern = load(pattern_name)
 
     def drift(workspace: TerraformWorkspace) -> None:
         module = workspace.base / "terraform" / "modules" / "python-function" / "main.tf"
@@ -176,15 +181,13 @@ def test_parity_names_each_planted_pulumi_setting(
     assert named == {expected[key] for key in settings}, [v.message for v in violations]
 
 
-def _durable_pattern() -> Pattern:
-    return next(p for p in discover() if p.name == "durable-function-chaining")
-
-
+# `pattern_name`: these run on the worker that holds the durable pattern's models.
+@pytest.mark.parametrize("pattern_name", ["durable-function-chaining"])
 def test_parity_names_a_durable_setting_when_pulumi_drifts(
-    terraform_settings_model: Model, tmp_path: Path
+    pattern_name: str, terraform_settings_model: Model, tmp_path: Path
 ) -> None:
     """A Pulumi copy whose durable orchestrator may run one hour instead of eight days."""
-    pattern = _durable_pattern()
+    pattern = load(pattern_name)
     copy = _copy_pattern(pattern, tmp_path)
     program = copy / "pulumi" / "__main__.py"
     drift = _PULUMI_SETTING_DRIFT.format(
@@ -201,11 +204,14 @@ def test_parity_names_a_durable_setting_when_pulumi_drifts(
     assert "691200" in violation.message and "3600" in violation.message
 
 
-def test_parity_names_a_durable_setting_when_terraform_drifts(pulumi_model: Model) -> None:
+@pytest.mark.parametrize("pattern_name", ["durable-function-chaining"])
+def test_parity_names_a_durable_setting_when_terraform_drifts(
+    pattern_name: str, pulumi_model: Model
+) -> None:
     """The root's history retention changed in the temporary workspace only (an override file):
     the durable_config the offline provider cannot take is still evaluated and compared."""
     require_terraform()
-    pattern = _durable_pattern()
+    pattern = load(pattern_name)
 
     def drift(workspace: TerraformWorkspace) -> None:
         (workspace.root / "catalog_drift_override.tf").write_text(

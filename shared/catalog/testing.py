@@ -26,8 +26,14 @@ from .deploy import Deployment, deploy, destroy
 from .localaws import LocalAws
 from .patterns import REPO_ROOT, Pattern, load
 
-# Session fixtures whose result depends on one pattern and is worth computing once per pattern.
-_PER_PATTERN_FIXTURES = ("deployed_pattern", "terraform_model")
+# Session fixtures whose result depends on one pattern and is worth computing once per pattern
+# (tests/conftest.py): every test using one for a pattern runs on that pattern's worker.
+_PER_PATTERN_FIXTURES = (
+    "deployed_pattern",
+    "terraform_model",
+    "terraform_settings_model",
+    "pulumi_model",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -53,10 +59,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _pattern_of(item: pytest.Item) -> str | None:
-    """The pattern a test belongs to: its `pattern` parameter, or the folder it lives in."""
+    """The pattern a test belongs to: its `pattern` (or `pattern_name`) parameter, or the folder
+    it lives in."""
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and "pattern" in callspec.params:
-        return str(getattr(callspec.params["pattern"], "name", callspec.params["pattern"]))
+    for param in ("pattern", "pattern_name"):
+        if callspec is not None and param in callspec.params:
+            return str(getattr(callspec.params[param], "name", callspec.params[param]))
     parts = item.path.parts
     if "patterns" in parts and parts.index("patterns") + 1 < len(parts):
         return parts[parts.index("patterns") + 1]

@@ -4,10 +4,13 @@ of a pattern POWERTOOLS_SERVICE_NAME = the pattern's name (parity compares only 
 
 from __future__ import annotations
 
-from catalog.inspect import pulumi_resources, terraform_mock_resources
+from collections.abc import Callable
+
 from catalog.patterns import Pattern
 from catalog.resources import Resource
-from catalog.testing import require_terraform
+
+# The session's models (tests/conftest.py): each pattern evaluated once, shared with parity.
+Model = Callable[[Pattern], list[Resource]]
 
 
 def _service_names(resources: list[Resource]) -> dict[str, object]:
@@ -19,12 +22,15 @@ def _service_names(resources: list[Resource]) -> dict[str, object]:
     }
 
 
-def test_pulumi_sets_the_service_name_on_every_function(pattern: Pattern) -> None:
-    names = _service_names(pulumi_resources(pattern.pulumi_dir))
+def test_pulumi_sets_the_service_name_on_every_function(
+    pattern: Pattern, pulumi_model: Model
+) -> None:
+    names = _service_names(pulumi_model(pattern))
     assert set(names.values()) == {pattern.name}, names
 
 
-def test_terraform_sets_the_service_name_on_every_function(pattern: Pattern) -> None:
-    require_terraform()
-    names = _service_names(terraform_mock_resources(pattern))
+def test_terraform_sets_the_service_name_on_every_function(
+    pattern: Pattern, terraform_settings_model: Model
+) -> None:
+    names = _service_names(terraform_settings_model(pattern))
     assert set(names.values()) == {pattern.name}, names
