@@ -7,7 +7,8 @@
   a bare `import boto3` in the same interpreter; layer sizes;
 - review throughput on a folder of many patterns (this catalog's patterns copied N times) against
   checkov per pattern on a sample of the same folder;
-- the wall time of each suite tier (`catalog test --fast`, `catalog test`), run as CI runs them.
+- the wall and CPU time of each suite tier (`catalog test --fast`, `catalog test`), run as CI runs
+  them, and again without one pattern: the difference is what one pattern adds to the tier.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import math
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -160,26 +162,48 @@ def bench_review(copies: int, checkov_sample: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- suite tiers
-def bench_suite(fast_only: bool) -> dict[str, Any]:
-    """Wall time of each tier through the README's command (lint left to its own step)."""
+def bench_suite(fast_only: bool, dropped: Pattern) -> dict[str, Any]:
+    """Wall and CPU time of each tier through the README's command (lint left to its own step),
+    then the same tier without `dropped` (its own tests and every test parametrized by it): the
+    difference is what one pattern adds to the tier."""
     tiers = {"fast": ["--fast"]} if fast_only else {"fast": ["--fast"], "full": []}
+    without = ["--ignore", str(dropped.root), "-k", f"not {dropped.name}"]
     results = {}
     for tier, args in tiers.items():
-        started = time.perf_counter()
-        out = subprocess.run(
-            [str(REPO_ROOT / "shared" / "bin" / "catalog"), "test", "--no-lint", "-q", *args],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        lines = out.stdout.strip().splitlines()
+        whole = _timed_suite(args)
+        less = _timed_suite([*args, *without])
         results[tier] = {
-            "wall_s": round(time.perf_counter() - started, 1),
-            "exit": out.returncode,
-            "summary": lines[-1] if lines else out.stderr.strip()[-200:],
+            **whole,
+            "without": {"pattern": dropped.name, **less},
+            "one_pattern_s": round(whole["wall_s"] - less["wall_s"], 1),
         }
     return results
+
+
+def _timed_suite(args: list[str]) -> dict[str, Any]:
+    """One run of `catalog test --no-lint ARGS`: wall seconds, CPU seconds of it and its
+    children, exit code, pytest's summary line."""
+    cpu_before = _children_cpu()
+    started = time.perf_counter()
+    out = subprocess.run(
+        [str(REPO_ROOT / "shared" / "bin" / "catalog"), "test", "--no-lint", "-q", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = out.stdout.strip().splitlines()
+    return {
+        "wall_s": round(time.perf_counter() - started, 1),
+        "cpu_s": round(_children_cpu() - cpu_before, 1),
+        "exit": out.returncode,
+        "summary": lines[-1] if lines else out.stderr.strip()[-200:],
+    }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # ---------------------------------------------------------------- report
@@ -239,12 +263,22 @@ def print_table(report: dict[str, Any]) -> None:
             str(review.get("checkov_over_review_per_pattern") or ""),
         )
     for tier, result in report.get("suite", {}).items():
+        command = f"catalog test{' --fast' if tier == 'fast' else ''}"
+        less = result["without"]
+        for what, run in ((command, result), (f"{command} without {less['pattern']}", less)):
+            table.add_row(
+                "suite",
+                what,
+                f"{run['wall_s']:.0f} s wall, {run['cpu_s']:.0f} s CPU (exit {run['exit']})",
+                run["summary"],
+                "",
+            )
         table.add_row(
             "suite",
-            f"catalog test{' --fast' if tier == 'fast' else ''}",
-            f"{result['wall_s']:.0f} s (exit {result['exit']})",
-            result["summary"],
-            "",
+            f"{command}: one pattern ({less['pattern']})",
+            f"{result['one_pattern_s']:.0f} s wall",
+            f"whole tier {result['wall_s']:.0f} s",
+            _ratio(result["one_pattern_s"], result["wall_s"]),
         )
     # A log (not a terminal) gets the whole table, unwrapped.
     (console if console.is_terminal else Console(width=200, highlight=False)).print(table)
@@ -280,9 +314,16 @@ def main(argv: list[str] | None = None) -> int:
         help="instead: N back-to-back deploy-destroy cycles of each pattern on one embedded AWS "
         "(leftovers, drift and memory growth per cycle)",
     )
+    parser.add_argument(
+        "--suite-without",
+        metavar="PATTERN",
+        help="the pattern left out to measure what one pattern adds to a tier (default: the last)",
+    )
     parser.add_argument("--out", type=Path, help="JSON report (default: build/bench.json)")
     args = parser.parse_args(argv)
     patterns = [load(name) for name in args.pattern] or discover()
+    # checked before anything runs: an unknown name fails at once, not after the cycles
+    dropped = load(args.suite_without) if args.suite_without else discover()[-1]
     if args.soak:
         from .soak import print_soak, soak_pattern
 
@@ -303,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     report["review"] = bench_review(args.review_copies, args.checkov_sample)
     if args.suite != "none":
         _progress("running the suite tiers")
-        report["suite"] = bench_suite(fast_only=args.suite == "fast")
+        report["suite"] = bench_suite(args.suite == "fast", dropped)
     report["machine"]["load_after"] = _load()
     print_table(report)
     return _write(report, args.out or REPO_ROOT / "build" / "bench.json")

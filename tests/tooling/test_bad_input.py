@@ -146,6 +146,7 @@ CASES: dict[str, Case] = {
     "demo unknown pattern": Case(["demo", "nope"], "unknown pattern 'nope'", BAD),
     "validate unknown pattern": Case(["validate", "nope"], "unknown pattern 'nope'", BAD),
     "bench unknown pattern": Case(["bench", "nope"], "unknown pattern 'nope'", BAD),
+    "bench --suite-without unknown pattern": Case(["bench", "--suite-without", "nope"], "unknown pattern 'nope'", BAD),
     "build --out is a file": Case(["build", "stepfunctions-saga", "--out", "{tmp}/a-file"], "exists and is not a folder", BAD, setup=_a_file),
     "build --out under a file": Case(["build", "stepfunctions-saga", "--out", "{tmp}/a-file/zips"], "cannot create output folder", BAD, setup=_a_file),
     "build --out unwritable": Case(["build", "stepfunctions-saga", "--out", "/proc/catalog-zips"], "cannot create output folder /proc/catalog-zips", BAD),
