@@ -5,7 +5,9 @@ The catalog's packages use relative imports for their own modules, so a zip extr
 synthetic parent package whose `__path__` is `<dir>`. The extract dir is never put on sys.path:
 third-party imports resolve from the local environment, because the zip vendors wheels built for
 the Lambda platform that may not import here. Two functions with the same package name but
-different code (or config) thus never run each other's code.
+different code (or config) thus never run each other's code. The function's layers are extracted
+in order into one `/opt` of its own; what its code may import is its zip, those layers and the
+runtime's packages, as on Lambda (`import_path`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ import tempfile
 import threading
 import types
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
+
+from .import_path import REGISTRY, import_path
 
 PACKAGE_PREFIX = "_catalog_fn_"
 
@@ -81,18 +86,58 @@ class CodeLoader:
             cached = self._handlers.get(key)
             if cached is None:
                 extract_dir = self.extract(function)
-                cached = _import_handler(PACKAGE_PREFIX + key, extract_dir, function.handler)
+                package = PACKAGE_PREFIX + key
+                REGISTRY.register(package, import_path(extract_dir, self.extract_layers(function)))
+                with REGISTRY.active(package):
+                    cached = _import_handler(package, extract_dir, function.handler)
                 with self._lock:
                     self._handlers[key] = cached
             return cached
+
+    @contextmanager
+    def running(self, function: Any) -> Iterator[None]:
+        """While a handler runs: what it imports late resolves on its own import path."""
+        with REGISTRY.active(
+            f"{PACKAGE_PREFIX}{_code_sha(function)[:12]}_{instance_key(function)}"
+        ):
+            yield
 
     def forget_loaded(self) -> None:
         """Drop imported handlers (a reset starts every function cold); keep the extracts."""
         with self._lock:
             self._handlers.clear()
-        for name in [n for n in sys.modules if n.startswith(PACKAGE_PREFIX)]:
+        names = [n for n in sys.modules if n.startswith(PACKAGE_PREFIX)]
+        for name in names:
             sys.modules.pop(name, None)
+        REGISTRY.forget({n.partition(".")[0] for n in names})
+        # Modules only a layer provided were imported from the extracts under their own names.
+        extracted = str(self._workdir) + "/"
+        for name, module in list(sys.modules.items()):
+            if str(getattr(module, "__file__", None) or "").startswith(extracted):
+                sys.modules.pop(name, None)
         importlib.invalidate_caches()
+
+    def extract_layers(self, function: Any) -> Path | None:
+        """The function's `/opt`: its layer versions' zips extracted in order (a later layer's
+        files replace an earlier one's, as on Lambda); None without layers."""
+        arns = [str(layer["Arn"]) for layer in getattr(function, "layers", None) or []]
+        if not arns:
+            return None
+        versions = [_layer_version(function, arn) for arn in arns]
+        shas = [str(v.code_sha_256) for v in versions]
+        target = self._workdir / ("opt-" + hashlib.sha256(" ".join(shas).encode()).hexdigest()[:16])
+        with self._lock_for("opt:" + target.name):
+            if target.is_dir():
+                return target
+            staging = Path(tempfile.mkdtemp(prefix="opt-", dir=self._workdir))
+            try:
+                for arn, version in zip(arns, versions, strict=True):
+                    _extract(version.code_bytes, staging, f"layer {arn}")
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            staging.rename(target)
+            return target
 
     def close(self) -> None:
         self.forget_loaded()
@@ -110,17 +155,34 @@ class CodeLoader:
                 raise LoadError("Runtime.InvalidZipFileException", "function has no code stored")
             staging = Path(tempfile.mkdtemp(prefix="extract-", dir=self._workdir))
             try:
-                with zipfile.ZipFile(io.BytesIO(code)) as archive:
-                    archive.extractall(staging)
-            except zipfile.BadZipFile as exc:
+                _extract(code, staging, "function code")
+            except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
-                raise LoadError("Runtime.InvalidZipFileException", str(exc)) from exc
+                raise
             staging.rename(target)
             return target
 
     def _lock_for(self, name: str) -> threading.Lock:
         with self._lock:
             return self._named_locks.setdefault(name, threading.Lock())
+
+
+def _extract(code: bytes, target: Path, what: str) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(code)) as archive:
+            archive.extractall(target)
+    except zipfile.BadZipFile as exc:
+        raise LoadError("Runtime.InvalidZipFileException", f"{what}: {exc}") from exc
+
+
+def _layer_version(function: Any, arn: str) -> Any:
+    """The stored layer version (moto keeps its zip); a version deleted since is an error."""
+    from moto.awslambda.models import lambda_backends
+
+    version = lambda_backends[function.account_id][function.region].layers_versions_by_arn(arn)
+    if version is None or not getattr(version, "code_bytes", b""):
+        raise LoadError("Catalog.LayerUnavailable", f"layer version {arn} has no stored content")
+    return version
 
 
 def _code_sha(function: Any) -> str:

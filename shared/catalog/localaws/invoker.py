@@ -223,7 +223,8 @@ class InProcessInvoker:
         )
         outcome.handler_ran = True
         try:
-            outcome.payload = handler(event, context)
+            with self.loader.running(function):
+                outcome.payload = handler(event, context)
         except SystemExit as exc:
             outcome.fail("Runtime.ExitError", f"RequestId: {request_id} Error: exit {exc.code}")
         except Exception as exc:
