@@ -7,12 +7,18 @@ The layout (shared/README.md): `src/<package>/functions/<fn>.py` is a
 function, the rest of `src/<package>/` is code the functions share, `src/requirements.txt` lists the
 third-party packages the functions import, and `src/requirements.lock` pins them and everything they
 pull in, with hashes, resolved for the Lambda platform: the lock is what gets installed.
+
+Where the lock goes is the pattern's choice (`catalog.dependencies` in example-pattern.json):
+into every function zip (`function`, the default), or once into `build/layer.zip`, a Lambda layer
+the pattern's IaC declares (`layer`), under `python/` (which Lambda puts on the import path as
+/opt/python); each function zip then holds only the pattern's own code.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -37,6 +43,10 @@ _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 _INSTALLER_RECORDS = {"INSTALLER", "RECORD", "REQUESTED", "direct_url.json"}
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 REQUIREMENTS = "requirements.txt"
+METADATA = "example-pattern.json"
+LAYER_ZIP = "layer.zip"
+# Lambda's Python runtimes put /opt/python on sys.path; a layer zip is extracted into /opt.
+LAYER_PYTHON_DIR = "python"
 LOCK = "requirements.lock"
 # How a lock is made (run in src/); the same command is in the lock's own header.
 LOCK_COMMAND = (
@@ -111,9 +121,24 @@ def render_template(text: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(substitute, text)
 
 
+def dependencies_in_layer(pattern_dir: Path) -> bool:
+    """True when the pattern ships its locked dependencies as one layer (`catalog.dependencies`)."""
+    metadata = pattern_dir / METADATA
+    try:
+        document = json.loads(metadata.read_text())
+    except (OSError, ValueError) as exc:
+        raise PackagingError(f"{metadata}: cannot be read as JSON ({exc})") from exc
+    catalog = document.get("catalog") if isinstance(document, dict) else None
+    where = catalog.get("dependencies", "function") if isinstance(catalog, dict) else "function"
+    if where not in ("function", "layer"):
+        raise PackagingError(f"{metadata}: catalog.dependencies must be function or layer")
+    return where == "layer"
+
+
 def build_pattern(pattern_dir: Path, out_dir: Path | None = None) -> dict[str, Path]:
     """Build `<out_dir>/<function>.zip` for every function; returns function name -> zip path.
 
+    A pattern whose dependencies ship as a layer also gets `<out_dir>/layer.zip` (`build_layer`).
     Safe to run many times at once on one folder: each zip is written under a unique temporary
     name and renamed into place, and builds of one folder take turns (a lock in the folder).
     """
@@ -121,29 +146,70 @@ def build_pattern(pattern_dir: Path, out_dir: Path | None = None) -> dict[str, P
     out_dir = (out_dir or pattern_dir / "build").resolve()
     specs = function_specs(pattern_dir)
     package = find_package(pattern_dir / "src")
+    in_layer = dependencies_in_layer(pattern_dir)
+    if in_layer and any(spec.zip_name == LAYER_ZIP for spec in specs):
+        raise PackagingError(
+            f"{package}/functions: a function named layer clashes with {LAYER_ZIP}"
+        )
     _make_output_dir(out_dir)
-    deps = install_requirements(pattern_dir / "src" / REQUIREMENTS, pattern_dir / "src" / LOCK)
+    deps = _dependency_entries(pattern_dir)
     built: dict[str, Path] = {}
     with exclusive(out_dir / LOCK_FILE, wait=True):
+        if in_layer:
+            _write_if_changed(out_dir / LAYER_ZIP, _layer_entries(pattern_dir, deps))
         for spec in specs:
-            # Dotfiles at the top are the cache's own (`.complete`) and uv's (`.lock`), not packages.
-            entries = (
-                [e for e in _tree_entries(deps, "") if not e[0].startswith(".")] if deps else []
-            )
+            entries = [] if in_layer else list(deps)
             entries += [
                 (arc, path)
                 for arc, path in _tree_entries(package, package.name)
                 if not _is_other_function(arc, spec)
             ]
-            target = out_dir / spec.zip_name
-            # Same inputs, same bytes: a zip built from exactly these files is not rebuilt.
-            stamp = out_dir / f".{spec.zip_name}.inputs"
-            digest = _inputs_digest(entries)
-            if not (target.is_file() and stamp.is_file() and stamp.read_text() == digest):
-                write_deterministic_zip(target, entries)
-                stamp.write_text(digest)
-            built[spec.name] = target
+            _write_if_changed(out_dir / spec.zip_name, entries)
+            built[spec.name] = out_dir / spec.zip_name
     return built
+
+
+def build_layer(pattern_dir: Path, out_dir: Path | None = None) -> Path:
+    """Build (or reuse) `<out_dir>/layer.zip`: the pattern's locked dependencies under python/.
+
+    For a pattern with `catalog.dependencies` = `layer`; same lock, same bytes.
+    """
+    pattern_dir = pattern_dir.resolve()
+    out_dir = (out_dir or pattern_dir / "build").resolve()
+    if not dependencies_in_layer(pattern_dir):
+        raise PackagingError(
+            f"{pattern_dir / METADATA}: catalog.dependencies is not layer, so there is no layer"
+        )
+    _make_output_dir(out_dir)
+    deps = _dependency_entries(pattern_dir)
+    with exclusive(out_dir / LOCK_FILE, wait=True):
+        _write_if_changed(out_dir / LAYER_ZIP, _layer_entries(pattern_dir, deps))
+    return out_dir / LAYER_ZIP
+
+
+def _dependency_entries(pattern_dir: Path) -> list[tuple[str, Path]]:
+    """The installed lock as zip entries at the top (empty when nothing is pinned)."""
+    src = pattern_dir / "src"
+    deps = install_requirements(src / REQUIREMENTS, src / LOCK)
+    # Dotfiles at the top are the cache's own (`.complete`) and uv's (`.lock`), not packages.
+    return [e for e in _tree_entries(deps, "") if not e[0].startswith(".")] if deps else []
+
+
+def _layer_entries(pattern_dir: Path, deps: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
+    if not deps:
+        raise PackagingError(
+            f"{pattern_dir / 'src' / REQUIREMENTS}: pins nothing, so a dependencies layer would be empty"
+        )
+    return [(f"{LAYER_PYTHON_DIR}/{arc}", path) for arc, path in deps]
+
+
+def _write_if_changed(target: Path, entries: list[tuple[str, Path]]) -> None:
+    """Same inputs, same bytes: a zip built from exactly these files is not rebuilt."""
+    stamp = target.parent / f".{target.name}.inputs"
+    digest = _inputs_digest(entries)
+    if not (target.is_file() and stamp.is_file() and stamp.read_text() == digest):
+        write_deterministic_zip(target, entries)
+        stamp.write_text(digest)
 
 
 def _make_output_dir(out_dir: Path) -> None:

@@ -85,3 +85,68 @@ def test_a_built_zip_holds_exactly_the_locked_distributions(tmp_path: Path) -> N
             if n.split("/")[0].endswith(".dist-info")
         }
     assert dists == locked
+
+
+def _layer_pattern(root: Path) -> Path:
+    """A pattern whose dependencies (jmespath, from the saga's lock) ship as a layer."""
+    package = root / "src" / "probe"
+    (package / "functions").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "functions" / "__init__.py").write_text("")
+    for name in ("one", "two"):
+        (package / "functions" / f"{name}.py").write_text(
+            "import jmespath\n\ndef handler(e, c):\n    return 1\n"
+        )
+    (root / packaging.METADATA).write_text('{"catalog": {"dependencies": "layer"}}')
+    (root / "src" / packaging.REQUIREMENTS).write_text("jmespath\n")
+    _only_jmespath(root / "src" / packaging.LOCK, tamper=False)
+    return root
+
+
+def test_a_layer_pattern_ships_the_lock_once_under_python_and_code_only_zips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CATALOG_CACHE_DIR", str(tmp_path / "cache"))
+    pattern = _layer_pattern(tmp_path / "pattern")
+    zips = packaging.build_pattern(pattern, tmp_path / "a")
+    layer = tmp_path / "a" / packaging.LAYER_ZIP
+    with zipfile.ZipFile(layer) as archive:
+        tops = {n.split("/")[1] for n in archive.namelist()}
+        assert {n.split("/")[0] for n in archive.namelist()} == {"python"}
+    assert tops == {"jmespath", "jmespath-1.1.0.dist-info"}
+    for name, path in zips.items():
+        with zipfile.ZipFile(path) as archive:
+            assert sorted(archive.namelist()) == [
+                "probe/__init__.py",
+                "probe/functions/__init__.py",
+                f"probe/functions/{name}.py",
+            ]
+    # Same lock, same bytes; build_layer alone gives the same zip.
+    again = packaging.build_layer(pattern, tmp_path / "b")
+    assert again.read_bytes() == layer.read_bytes()
+    # Without the metadata flag there is no layer, and the lock goes into every function zip.
+    (pattern / packaging.METADATA).write_text('{"catalog": {}}')
+    with pytest.raises(packaging.PackagingError, match="no layer"):
+        packaging.build_layer(pattern, tmp_path / "c")
+    plain = packaging.build_pattern(pattern, tmp_path / "c")
+    assert not (tmp_path / "c" / packaging.LAYER_ZIP).exists()
+    with zipfile.ZipFile(plain["one"]) as archive:
+        assert "jmespath/__init__.py" in archive.namelist()
+    (pattern / packaging.METADATA).write_text('{"catalog": {"dependencies": "vendored"}}')
+    with pytest.raises(packaging.PackagingError, match="must be function or layer"):
+        packaging.build_pattern(pattern, tmp_path / "d")
+
+
+def test_the_durable_pattern_functions_are_code_only_and_under_1_mb() -> None:
+    pattern = next(s.parent for s in SOURCES if s.parent.name == "durable-function-chaining")
+    zips = packaging.build_pattern(pattern)
+    for path in zips.values():
+        with zipfile.ZipFile(path) as archive:
+            assert not [n for n in archive.namelist() if ".dist-info/" in n], path.name
+        assert path.stat().st_size <= 1_000_000, path.name
+    with zipfile.ZipFile(packaging.build_layer(pattern)) as archive:
+        dists = {
+            n.split("/")[1] for n in archive.namelist() if n.split("/")[1].endswith(".dist-info")
+        }
+    locked = {name.replace("-", "_") for name in packaging._pins(pattern / "src" / packaging.LOCK)}
+    assert {d.split("-")[0].lower() for d in dists} == locked
