@@ -8,6 +8,7 @@ deletion protection with one argument.
 
 from ._validation import LOG_RETENTION_DAYS, PolicyStatement
 from .function import DurableConfig, PythonFunction, PythonFunctionArgs
+from .layer import LambdaLayer, LambdaLayerArgs
 from .settings import PatternSettings, pattern_settings
 from .state_machine import StateMachine, StateMachineArgs
 from .table import Table, TableArgs
@@ -15,6 +16,8 @@ from .table import Table, TableArgs
 __all__ = [
     "LOG_RETENTION_DAYS",
     "DurableConfig",
+    "LambdaLayer",
+    "LambdaLayerArgs",
     "PatternSettings",
     "PolicyStatement",
     "PythonFunction",

@@ -96,13 +96,15 @@ LAYER_ARN = re.compile(
 )
 
 
-def check_layers(argument: str, layers: Sequence[str]) -> None:
-    """At most 5 distinct layer version ARNs (as the Terraform module validates)."""
+def check_layers(argument: str, layers: Sequence[pulumi.Input[str]]) -> None:
+    """At most 5 distinct layer version ARNs (as the Terraform module validates); an ARN that is
+    an output of another resource (a `LambdaLayer`) is checked by the provider instead."""
     if isinstance(layers, str):
         raise ValueError(f"{argument}={layers!r} must be a list of layer version ARNs")
-    if len(layers) > 5 or len(set(layers)) != len(layers):
+    known = [arn for arn in layers if not isinstance(arn, pulumi.Output)]
+    if len(layers) > 5 or len(set(known)) != len(known):
         raise ValueError(f"{argument} must list at most 5 distinct layer version ARNs")
-    for arn in layers:
+    for arn in known:
         if not isinstance(arn, str) or not LAYER_ARN.fullmatch(arn):
             raise ValueError(
                 f"{argument} entry {arn!r} must be a layer version ARN: "

@@ -63,8 +63,8 @@ class PythonFunctionArgs:
     managed_policy_arns: Sequence[str] = ()
     # Lambda durable functions; None: an ordinary function. Only possible when it is created.
     durable_config: DurableConfig | None = None
-    # Layer version ARNs, in order (at most 5).
-    layers: Sequence[str] = ()
+    # Layer version ARNs, in order (at most 5), e.g. a `LambdaLayer`'s arn.
+    layers: Sequence[pulumi.Input[str]] = ()
     publish: bool = False
     description: str = ""
     reserved_concurrent_executions: int = -1  # -1: unreserved

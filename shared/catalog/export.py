@@ -768,7 +768,8 @@ Pulumi.*.yaml
 """
 
 BUILD_PY = '''\
-"""Build one deterministic zip per Lambda function into build/: `python3 build.py [OUT_DIR]`.
+"""Build one deterministic zip per Lambda function into build/: `python3 build.py [OUT_DIR]`
+(and layer.zip, the dependencies, when the metadata says `"dependencies": "layer"`).
 
 The same code as the catalog's `catalog build` (vendored: pulumi/vendor/catalog/packaging.py), so
 the zips are byte-identical. Needs Python 3.11+ and pip, or uv on PATH.
@@ -804,6 +805,9 @@ def main(argv: list[str]) -> int:
         return 1
     for name, path in zips.items():
         print(f"{name}: {path}")
+    layer = next(iter(zips.values())).parent / packaging.LAYER_ZIP
+    if packaging.dependencies_in_layer(HERE):
+        print(f"dependencies layer: {layer}")
     return 0
 
 

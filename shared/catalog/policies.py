@@ -20,6 +20,8 @@ ALLOWED_RETENTION_DAYS = (
 )  # fmt: skip
 LOG_GROUP = "aws_cloudwatch_log_group"
 LOGGED_KINDS = ("aws_lambda_function", "aws_sfn_state_machine")
+# Kinds whose `skip_destroy` leaves them in the account after destroy.
+SKIP_DESTROY_KINDS = {LOG_GROUP: "log group", "aws_lambda_layer_version": "layer version"}
 # Kinds that hold data; deletion protection on them must be off by default.
 STATEFUL_PROTECTION = {
     "aws_dynamodb_table": "deletion_protection_enabled",
@@ -244,8 +246,9 @@ def check_removal(resources: Iterable[Resource]) -> list[Violation]:
                 "lifecycle.prevent_destroy blocks `terraform destroy`",
                 "remove prevent_destroy; use the deletion_protection variable for production",
             )
-        if r.kind == LOG_GROUP and _truthy(r.prop("skip_destroy")):
-            add("skip_destroy keeps the log group after destroy", "set skip_destroy = false")
+        if r.kind in SKIP_DESTROY_KINDS and _truthy(r.prop("skip_destroy")):
+            what = SKIP_DESTROY_KINDS[r.kind]
+            add(f"skip_destroy keeps the {what} after destroy", "set skip_destroy = false")
         if r.kind == "aws_s3_bucket" and not _truthy(r.prop("force_destroy")):
             add(
                 "bucket without force_destroy: destroy fails while it holds objects",

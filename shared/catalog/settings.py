@@ -179,6 +179,14 @@ KINDS: dict[str, KindSettings] = {
             "durable retention_period": _get("durable_config", "retention_period"),
         },
     ),
+    "aws_lambda_layer_version": KindSettings(
+        identity=(_get("layer_name"),),
+        settings={
+            "compatible_runtimes": _sorted("compatible_runtimes"),
+            "compatible_architectures": _sorted("compatible_architectures"),
+            "skip_destroy": _get("skip_destroy", default=False),
+        },
+    ),
     "aws_lambda_alias": KindSettings(
         identity=(_function("function_name"), _get("name")),
         settings={},

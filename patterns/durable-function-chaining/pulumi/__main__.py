@@ -7,9 +7,11 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from catalog.packaging import build_pattern
+from catalog.packaging import build_layer, build_pattern
 from catalog_pulumi import (
     DurableConfig,
+    LambdaLayer,
+    LambdaLayerArgs,
     PolicyStatement,
     PythonFunction,
     PythonFunctionArgs,
@@ -52,6 +54,16 @@ tables = {
     for key, hash_key in TABLES.items()
 }
 zips = build_pattern(PATTERN_DIR)
+# boto3, the durable SDK, Powertools and pydantic (src/requirements.lock) ship once, in this layer;
+# every function zip holds only the pattern's own code.
+dependencies = LambdaLayer(
+    "dependencies",
+    LambdaLayerArgs(
+        layer_name=f"{prefix}-dependencies",
+        description="Order chain dependencies: boto3, durable execution SDK, Powertools, pydantic.",
+        code_path=build_layer(PATTERN_DIR),
+    ),
+)
 partition = aws.get_partition().partition  # for the AWS managed policy's ARN
 
 workers, aliases = {}, {}
@@ -63,6 +75,7 @@ for key, (description, table) in WORKERS.items():
             description=description,
             handler=f"durable_chain.functions.{key}.handler",
             code_path=zips[key],
+            layers=[dependencies.arn],
             environment=POWERTOOLS_ENVIRONMENT
             | ({f"{table.upper()}_TABLE": tables[table].name} if table else {}),
             log_retention_days=settings.log_retention_days,
@@ -96,6 +109,7 @@ orchestrator = PythonFunction(
         description="Durable order orchestrator: chains the workers, compensates on failure.",
         handler="durable_chain.functions.orchestrator.handler",
         code_path=zips["orchestrator"],
+        layers=[dependencies.arn],
         timeout=60,  # one invocation (a replay); the execution itself may last days
         environment={
             **POWERTOOLS_ENVIRONMENT,

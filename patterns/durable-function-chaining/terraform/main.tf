@@ -54,6 +54,18 @@ module "tables" {
   deletion_protection = var.deletion_protection
 }
 
+# ---------------------------------------------------------------------------- dependencies layer
+# boto3, the durable SDK, Powertools and pydantic (src/requirements.lock) ship once, in this layer;
+# every function zip holds only the pattern's own code.
+
+module "dependencies" {
+  source = "../../../terraform/modules/lambda-layer"
+
+  layer_name  = "${var.name_prefix}-dependencies"
+  description = "Order chain dependencies: boto3, durable execution SDK, Powertools, pydantic."
+  filename    = "${local.artifacts_dir}/layer.zip"
+}
+
 # ---------------------------------------------------------------------------- workers
 
 module "workers" {
@@ -65,6 +77,7 @@ module "workers" {
   handler            = "durable_chain.functions.${each.key}.handler"
   filename           = "${local.artifacts_dir}/${each.key}.zip"
   log_retention_days = var.log_retention_days
+  layers             = [module.dependencies.arn]
   # A numbered version per change, for the alias below.
   publish = true
 
@@ -109,6 +122,7 @@ module "orchestrator" {
   filename           = "${local.artifacts_dir}/orchestrator.zip"
   timeout            = 60 # one invocation (a replay); the execution itself may last days
   log_retention_days = var.log_retention_days
+  layers             = [module.dependencies.arn]
   # Durable executions run the code of the version they started on: invoke the alias, not $LATEST.
   publish = true
 

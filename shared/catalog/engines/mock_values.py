@@ -52,6 +52,15 @@ def computed(kind: str, props: Mapping[str, Any], name: str) -> dict[str, Any]:
             "version": version,
             "invoke_arn": f"arn:{PARTITION}:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations",
         }
+    if kind == "aws_lambda_layer_version":
+        layer_arn = _arn("lambda", f"layer:{props.get('layer_name') or name}")
+        # The first version of a layer is 1: the ARN a function's `layers` lists.
+        return {
+            "id": f"{layer_arn}:1",
+            "arn": f"{layer_arn}:1",
+            "layer_arn": layer_arn,
+            "version": "1",
+        }
     if kind == "aws_lambda_alias":
         arn = _arn("lambda", f"function:{_function_name(props.get('function_name'))}:{name}")
         return {"id": arn, "arn": arn}
