@@ -3,8 +3,9 @@
 - cycle phases per pattern (the wrapper's time against Terraform's own time for the same commands,
   from Terraform's machine-readable log), and the resources the provider itself waited longest on;
 - scenario latency per scenario (median and p95 of repeats, a fresh order id each time);
-- per function the zip size and the handler's cold import (median of fresh interpreters) against
-  a bare `import boto3` in the same interpreter; layer sizes;
+- per function the zip size and the handler's cold import (median of fresh interpreters of the
+  runtime's Python on the built zip and layer, laid out as Lambda does) against a bare
+  `import boto3` from the same artifacts in the same run; layer sizes;
 - review throughput on a folder of many patterns (this catalog's patterns copied N times) against
   checkov per pattern on a sample of the same folder;
 - the wall and CPU time of each suite tier (`catalog test --fast`, `catalog test`), run as CI runs
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -35,27 +37,96 @@ from rich.table import Table
 from .commands import BadInput, Parser
 from .deploy import clean_up, deploy, run_scenario
 from .localaws import LocalAws
+from .localaws.import_path import layer_directories
+from .packaging import LAYER_ZIP, dependencies_in_layer
 from .patterns import REPO_ROOT, Pattern, discover, load
 
 console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 
 _BARE_BOTO3 = "import boto3"
+# Cold imports run in the Lambda runtime's Python, on the deployed artifacts laid out as Lambda
+# lays them out: the zip as /var/task, the layers in /opt (python/, python/lib/.../site-packages).
+_RUNTIME_PYTHON = "python3.13"
 
 
-def cold_import_seconds(pattern: Pattern | None, module: str, repeats: int) -> float:
-    """Median wall time to import `module` in a fresh interpreter (what a cold start pays)."""
-    path = f"sys.path.insert(0, {str(pattern.root / 'src')!r})\n" if pattern else ""
-    statement = module if module.startswith("import ") else f"import {module}"
-    code = f"import sys, time\n{path}t = time.perf_counter()\n{statement}\nprint(time.perf_counter() - t)\n"
-    samples = []
-    for _ in range(repeats):
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+def cold_imports(pattern: Pattern, repeats: int) -> dict[str, float]:
+    """Median seconds to import each handler module and a bare `import boto3`, each sample in a
+    fresh interpreter of the runtime's Python on the built zips (the same run, interleaved).
+
+    No bytecode is written (/var/task and /opt are read-only on Lambda), no site-packages of this
+    machine are on the path. Empty when that Python is not found (`runtime_python`).
+    """
+    python = runtime_python()
+    if python is None:
+        return {}
+    build = pattern.build_dir
+    layer = build / LAYER_ZIP if dependencies_in_layer(pattern.root) else None
+    with tempfile.TemporaryDirectory(prefix="catalog-cold-") as temp:
+        opt = Path(temp, "opt")
+        if layer is not None:
+            _unzip(layer, opt)
+        paths = {}
+        for spec in pattern.functions:
+            task = Path(temp, spec.name)
+            _unzip(build / spec.zip_name, task)
+            paths[spec.name] = [str(task), *map(str, layer_directories(opt))]
+        # boto3 from the artifacts the handlers get it from (the layer, or a function's zip).
+        first = pattern.functions[0].name
+        statements = {_BARE_BOTO3: (_BARE_BOTO3, paths[first])}
+        statements.update(
+            {
+                spec.name: (f"import {spec.package}.functions.{spec.module}", paths[spec.name])
+                for spec in pattern.functions
+            }
         )
-        if out.returncode != 0:
-            return float("nan")  # a module that reads its deployed environment at import
-        samples.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
+        samples: dict[str, list[float]] = {key: [] for key in statements}
+        for _ in range(repeats):
+            for key, (statement, path) in statements.items():
+                seconds = _fresh_import(python, statement, path)
+                if seconds is None:
+                    return {}
+                samples[key].append(seconds)
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+def runtime_python() -> str | None:
+    """The Lambda runtime's Python: CATALOG_RUNTIME_PYTHON, else python3.13 on PATH, if it runs."""
+    for candidate in (os.environ.get("CATALOG_RUNTIME_PYTHON"), shutil.which(_RUNTIME_PYTHON)):
+        if candidate:
+            probe = subprocess.run(
+                [candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if probe.returncode == 0 and probe.stdout.strip() == "True":
+                return candidate
+    return None
+
+
+def _unzip(archive: Path, target: Path) -> None:
+    with zipfile.ZipFile(archive) as stored:
+        stored.extractall(target)
+
+
+def _fresh_import(python: str, statement: str, path: list[str]) -> float | None:
+    code = (
+        f"import sys, time\nsys.path[:0] = {path!r}\nt = time.perf_counter()\n{statement}\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", ""),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    out = subprocess.run(
+        [python, "-S", "-c", code], capture_output=True, text=True, check=False, env=environment
+    )
+    if out.returncode != 0:
+        return None
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def _p95(samples: list[float]) -> float:
@@ -102,16 +173,12 @@ def bench_pattern(pattern: Pattern, repeats: int, import_repeats: int) -> dict[s
         for name, v in latencies.items()
     }
     function_zips = {spec.zip_name for spec in pattern.functions}
+    imports = cold_imports(pattern, import_repeats)
+    row["bare_boto3_import_ms"] = _ms(imports.get(_BARE_BOTO3))
     row["functions"] = {
         spec.name: {
             "zip_bytes": (pattern.build_dir / spec.zip_name).stat().st_size,
-            "cold_import_ms": round(
-                cold_import_seconds(
-                    pattern, f"{spec.package}.functions.{spec.module}", import_repeats
-                )
-                * 1000,
-                1,
-            ),
+            "cold_import_ms": _ms(imports.get(spec.name)),
         }
         for spec in pattern.functions
     }
@@ -121,6 +188,10 @@ def bench_pattern(pattern: Pattern, repeats: int, import_repeats: int) -> dict[s
         if path.name not in function_zips
     }
     return row
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
 
 
 def _fresh(scenario: Any, index: int) -> Any:
@@ -242,13 +313,20 @@ def print_table(report: dict[str, Any]) -> None:
                 f"{latency['runs']} runs",
                 "",
             )
+        bare = row["bare_boto3_import_ms"]
         for function, info in row["functions"].items():
+            cold = info["cold_import_ms"]
             table.add_row(
                 "function",
                 f"{name}: {function}",
-                f"zip {info['zip_bytes'] / 1e6:.2f} MB, import {info['cold_import_ms']:.0f} ms",
-                f"import boto3 {report['bare_boto3_import_ms']:.0f} ms",
-                _ratio(info["cold_import_ms"], report["bare_boto3_import_ms"]),
+                f"zip {info['zip_bytes'] / 1e6:.3f} MB, "
+                + (
+                    f"import {cold:.0f} ms"
+                    if cold is not None
+                    else f"import n/a (no {_RUNTIME_PYTHON})"
+                ),
+                "" if bare is None else f"import boto3 {bare:.0f} ms",
+                "" if cold is None or bare is None else _ratio(cold, bare),
             )
         for layer, size in row["layers"].items():
             table.add_row("layer", f"{name}: {layer}", f"{size / 1e6:.2f} MB", "", "")
@@ -332,9 +410,6 @@ def main(argv: list[str] | None = None) -> int:
         soak: dict[str, Any] = {"machine": _machine(), "cycles": args.soak, "patterns": rows}
         return _write(soak, args.out or REPO_ROOT / "build" / "soak.json")
     report: dict[str, Any] = {"machine": _machine(), "repeats": args.repeats}
-    report["bare_boto3_import_ms"] = round(
-        cold_import_seconds(None, _BARE_BOTO3, args.import_repeats) * 1000, 1
-    )
     rows = []
     for pattern in patterns:
         _progress(f"cycling {pattern.name}")
@@ -371,6 +446,7 @@ def _load() -> str:
 def _machine() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
+        "runtime_python": runtime_python(),
         "cpus": os.cpu_count() or 0,
         "load_before": _load(),
     }
