@@ -7,14 +7,16 @@ Every function here is a step body: it may read the clock (`now()`), and it is s
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_durable_execution_sdk_python import StepContext
 from botocore.exceptions import ClientError
 
 from .errors import DuplicateOrderError
-from .model import Order
 from .tables import ORDERS_TABLE, is_condition_failure, now, table, transient_errors
+
+if TYPE_CHECKING:  # annotations only: the model module imports pydantic
+    from .model import Order
 
 PENDING = "PENDING"
 COMPLETED = "COMPLETED"

@@ -36,7 +36,6 @@ from ..errors import (
     StepFailedError,
 )
 from ..invoking import Saga, call_worker, error_name, require_qualified
-from ..model import validate
 from ..orders import (
     cancel_order,
     complete_order,
@@ -81,6 +80,11 @@ class Workers:
 
 
 def _validate(event: Any, _: Any) -> Any:
+    # Imported when the step runs, not with the handler: pydantic and the Powertools parser cost
+    # more than boto3 to import, and a replay (every invocation after the first) reuses the
+    # checkpointed result without running this step.
+    from ..model import validate
+
     return validate(event)
 
 
