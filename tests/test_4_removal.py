@@ -95,4 +95,7 @@ def test_check_fails_on_skip_destroy_and_buckets_without_force_destroy() -> None
     )
     bucket = Resource("terraform", "aws_s3_bucket", "b", {"force_destroy": False})
     retained = Resource("pulumi", "aws_sqs_queue", "q", {}, options={"retain_on_delete": True})
-    assert [v.address for v in check_removal([group, bucket, retained])] == ["g", "b", "q"]
+    layer = Resource("pulumi", "aws_lambda_layer_version", "l", {"skip_destroy": True})
+    violations = check_removal([group, bucket, retained, layer])
+    assert [v.address for v in violations] == ["g", "b", "q", "l"]
+    assert "keeps the layer version after destroy" in violations[-1].message
