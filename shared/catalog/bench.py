@@ -31,6 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import botocore
 from rich.console import Console
 from rich.table import Table
 
@@ -65,11 +66,13 @@ def cold_imports(pattern: Pattern, repeats: int) -> dict[str, float]:
         opt = Path(temp, "opt")
         if layer is not None:
             _unzip(layer, opt)
+        # Last, as the runtime's own boto3 is on Lambda: the (pure Python) boto3 installed here.
+        runtime = str(Path(botocore.__file__).resolve().parent.parent)
         paths = {}
         for spec in pattern.functions:
             task = Path(temp, spec.name)
             _unzip(build / spec.zip_name, task)
-            paths[spec.name] = [str(task), *map(str, layer_directories(opt))]
+            paths[spec.name] = [str(task), *map(str, layer_directories(opt)), runtime]
         # boto3 from the artifacts the handlers get it from (the layer, or a function's zip).
         first = pattern.functions[0].name
         statements = {_BARE_BOTO3: (_BARE_BOTO3, paths[first])}
