@@ -97,6 +97,26 @@ def deployed_pattern(local_aws: LocalAws) -> Iterator[Callable[[str], Deployment
         destroy(deployment)
 
 
+@pytest.fixture(scope="module")
+def zips_built_once() -> Iterator[None]:
+    """While a test module runs, `catalog.packaging.build_pattern` builds each pattern folder
+    once (zips are deterministic): Pulumi programs run under mocks many times build them."""
+    from . import packaging  # local import: only the modules that use the fixture build
+
+    real = packaging.build_pattern
+    built: dict[Path, dict[str, Path]] = {}
+
+    def build_pattern(pattern_dir: Path, out_dir: Path | None = None) -> dict[str, Path]:
+        key = Path(pattern_dir).resolve()
+        if key not in built:
+            built[key] = real(pattern_dir, out_dir)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(packaging, "build_pattern", build_pattern)
+        yield
+
+
 # ------------------------------------------------------------------ planted defects
 def plant(path: Path, *edits: tuple[str, str]) -> None:
     """Apply a deliberate defect to a copy: each (regex, replacement) must match, so a defect that

@@ -36,12 +36,8 @@ def program() -> ProgramRun:
     return run_program(PATTERN_DIR / "pulumi")
 
 
-def by_type(run: ProgramRun, token: str) -> dict[str, Any]:
-    return {r.name: r for r in run.resources if r.type == token}
-
-
 def test_pulumi_orchestrator_is_durable_published_and_aliased(program: ProgramRun) -> None:
-    functions = by_type(program, FUNCTION)
+    functions = program.by_name(FUNCTION)
     assert set(functions) == {"orchestrator", *WORKERS}
     assert functions["orchestrator"].inputs["durableConfig"] == {
         "executionTimeout": 8 * 24 * 3600,
@@ -49,7 +45,7 @@ def test_pulumi_orchestrator_is_durable_published_and_aliased(program: ProgramRu
     }
     assert all(fn.inputs["publish"] is True for fn in functions.values())
     assert all("durableConfig" not in functions[w].inputs for w in WORKERS)
-    aliases = by_type(program, ALIAS)
+    aliases = program.by_name(ALIAS)
     assert set(aliases) == {f"{name}-live" for name in functions}
     assert all(
         a.inputs["name"] == "live" and a.inputs["functionVersion"] == "1" for a in aliases.values()
@@ -61,15 +57,15 @@ def test_pulumi_orchestrator_is_durable_published_and_aliased(program: ProgramRu
 
 
 def test_pulumi_orchestrator_role_is_least_privilege(program: ProgramRun) -> None:
-    (attachment,) = by_type(program, ATTACHMENT).values()
+    (attachment,) = program.by_name(ATTACHMENT).values()
     assert attachment.inputs["policyArn"] == (
         f"arn:aws:iam::aws:policy/service-role/{MANAGED_POLICY}"
     )
     assert attachment.inputs["role"] == "durable-chain-orchestrator-role"
     # Through the component: its child, and in place before the function is created.
-    assert attachment.parent == by_type(program, COMPONENT)["orchestrator"].urn
-    assert attachment.urn in by_type(program, FUNCTION)["orchestrator"].dependencies
-    policy = json.loads(by_type(program, ROLE_POLICY)["orchestrator-policy"].inputs["policy"])
+    assert attachment.parent == program.by_name(COMPONENT)["orchestrator"].urn
+    assert attachment.urn in program.by_name(FUNCTION)["orchestrator"].dependencies
+    policy = json.loads(program.by_name(ROLE_POLICY)["orchestrator-policy"].inputs["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
     assert statements["InvokeWorkerAliases"]["Action"] == ["lambda:InvokeFunction"]
     # Exactly the worker aliases, never a wildcard or an unqualified function.

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import catalog.packaging
 from catalog.engines.pulumi_graph import ProgramRun, RecordedResource, run_program
 
 PATTERN_DIR = Path(__file__).resolve().parents[1]
@@ -41,21 +39,8 @@ TABLE_ACCESS: dict[str, dict[str, set[str]]] = {
 TABLE_KEYS = {"orders": "order_id", "inventory": "sku", "payments": "idempotency_key"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def build_once() -> Iterator[None]:
-    """The real build_pattern, once per pattern folder in this module (zips are deterministic)."""
-    real = catalog.packaging.build_pattern
-    built: dict[Path, dict[str, Path]] = {}
-
-    def build_pattern(pattern_dir: Path, out_dir: Path | None = None) -> dict[str, Path]:
-        key = Path(pattern_dir).resolve()
-        if key not in built:
-            built[key] = real(pattern_dir, out_dir)
-        return built[key]
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(catalog.packaging, "build_pattern", build_pattern)
-        yield
+# Every run of the program under mocks builds the zips: once per module is enough.
+pytestmark = pytest.mark.usefixtures("zips_built_once")
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +48,8 @@ def default_run() -> ProgramRun:
     return run_program(PROGRAM_DIR)
 
 
-def of_type(run: ProgramRun, token: str) -> list[RecordedResource]:
-    return [r for r in run.resources if r.type == token]
-
-
 def one(run: ProgramRun, token: str, **inputs: Any) -> RecordedResource:
-    found = [r for r in of_type(run, token) if all(r.inputs.get(k) == v for k, v in inputs.items())]
+    found = [r for r in run.of_type(token) if all(r.inputs.get(k) == v for k, v in inputs.items())]
     assert len(found) == 1, f"{token} {inputs}: {len(found)} found"
     return found[0]
 
@@ -89,7 +70,7 @@ def table_access(policy: str, table_arns: dict[str, str]) -> dict[str, set[str]]
 def test_seven_functions_each_write_to_an_own_log_group_with_retention(
     default_run: ProgramRun,
 ) -> None:
-    functions = of_type(default_run, FUNCTION)
+    functions = default_run.of_type(FUNCTION)
     assert sorted(f.name for f in functions) == sorted(TABLE_ACCESS)
     tables = {key: f"sfn-saga-{key}" for key in TABLE_KEYS}
     for function in functions:
@@ -142,7 +123,7 @@ def test_the_state_machine_logs_to_its_own_group_and_invokes_exactly_the_functio
 
     function_arns = {
         f"arn:aws:lambda:us-east-1:123456789012:function:{f.inputs['name']}"
-        for f in of_type(default_run, FUNCTION)
+        for f in default_run.of_type(FUNCTION)
     }
     definition = machine.inputs["definition"]
     assert "${" not in definition
@@ -179,7 +160,7 @@ def test_iam_grants_exactly_the_table_matrix(default_run: ProgramRun) -> None:
 
 
 def test_three_tables_destroyable_by_default(default_run: ProgramRun) -> None:
-    tables = {t.name: t.inputs for t in of_type(default_run, TABLE)}
+    tables = {t.name: t.inputs for t in default_run.of_type(TABLE)}
     assert set(tables) == set(TABLE_KEYS)
     for key, inputs in tables.items():
         assert inputs["name"] == f"sfn-saga-{key}"
@@ -192,7 +173,7 @@ def test_three_tables_destroyable_by_default(default_run: ProgramRun) -> None:
 
 def test_deletion_protection_is_one_config_value() -> None:
     run = run_program(PROGRAM_DIR, {"deletionProtection": "true"})
-    assert [t.inputs["deletionProtectionEnabled"] for t in of_type(run, TABLE)] == [True] * 3
+    assert [t.inputs["deletionProtectionEnabled"] for t in run.of_type(TABLE)] == [True] * 3
 
 
 def test_nothing_is_protected_or_retained(default_run: ProgramRun) -> None:
@@ -219,7 +200,7 @@ def test_outputs_match_the_terraform_outputs(default_run: ProgramRun) -> None:
 
 def test_retention_and_prefix_come_from_config() -> None:
     run = run_program(PROGRAM_DIR, {"logRetentionDays": "30", "namePrefix": "shop"})
-    groups = of_type(run, LOG_GROUP)
+    groups = run.of_type(LOG_GROUP)
     assert len(groups) == 8 and {g.inputs["retentionInDays"] for g in groups} == {30}
     assert run.outputs["state_machine_name"] == "shop-order-saga"
 

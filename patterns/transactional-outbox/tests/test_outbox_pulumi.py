@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import catalog.packaging
-from catalog.engines.pulumi_graph import ProgramRun, RecordedResource, run_program
+from catalog.engines.pulumi_graph import ProgramRun, run_program
 
 PATTERN_DIR = Path(__file__).resolve().parents[1]
 PROGRAM_DIR = PATTERN_DIR / "pulumi"
@@ -19,33 +17,13 @@ ACCOUNT = "arn:aws:{service}:us-east-1:123456789012"
 ESM = "aws:lambda/eventSourceMapping:EventSourceMapping"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def build_once() -> Iterator[None]:
-    real = catalog.packaging.build_pattern
-    built: dict[Path, dict[str, Path]] = {}
-
-    def build_pattern(pattern_dir: Path, out_dir: Path | None = None) -> dict[str, Path]:
-        key = Path(pattern_dir).resolve()
-        if key not in built:
-            built[key] = real(pattern_dir, out_dir)
-        return built[key]
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(catalog.packaging, "build_pattern", build_pattern)
-        yield
+# Every run of the program under mocks builds the zips: once per module is enough.
+pytestmark = pytest.mark.usefixtures("zips_built_once")
 
 
 @pytest.fixture(scope="module")
 def default_run() -> ProgramRun:
     return run_program(PROGRAM_DIR)
-
-
-def of_type(run: ProgramRun, token: str) -> list[RecordedResource]:
-    return [r for r in run.resources if r.type == token]
-
-
-def by_name(run: ProgramRun, token: str) -> dict[str, RecordedResource]:
-    return {r.name: r for r in of_type(run, token)}
 
 
 def test_outputs_match_the_terraform_root(default_run: ProgramRun) -> None:
@@ -73,27 +51,26 @@ def test_outputs_match_the_terraform_root(default_run: ProgramRun) -> None:
 
 def test_every_log_group_has_the_configured_retention() -> None:
     run = run_program(PROGRAM_DIR, config={"logRetentionDays": "30"})
-    groups = of_type(run, "aws:cloudwatch/logGroup:LogGroup")
+    groups = run.of_type("aws:cloudwatch/logGroup:LogGroup")
     assert len(groups) == 4
     assert {g.inputs["retentionInDays"] for g in groups} == {30}
 
 
 def test_tables_streams_ttl_and_deletion_protection(default_run: ProgramRun) -> None:
-    tables = by_name(default_run, "aws:dynamodb/table:Table")
+    tables = default_run.by_name("aws:dynamodb/table:Table")
     assert tables["outbox"].inputs["streamViewType"] == "NEW_IMAGE"
     assert tables["outbox"].inputs["ttl"] == {"attributeName": "expires_at", "enabled": True}
     assert tables["idempotency"].inputs["ttl"] == {"attributeName": "expiration", "enabled": True}
     assert not any(t.inputs["deletionProtectionEnabled"] for t in tables.values())
     protected = run_program(PROGRAM_DIR, config={"deletionProtection": "true"})
     assert all(
-        t.inputs["deletionProtectionEnabled"]
-        for t in of_type(protected, "aws:dynamodb/table:Table")
+        t.inputs["deletionProtectionEnabled"] for t in protected.of_type("aws:dynamodb/table:Table")
     )
     assert not any(r.protect or r.retain_on_delete for r in default_run.resources)
 
 
 def test_relay_mapping_settings(default_run: ProgramRun) -> None:
-    stream = by_name(default_run, ESM)["outbox-stream"].inputs
+    stream = default_run.by_name(ESM)["outbox-stream"].inputs
     assert stream["startingPosition"] == "TRIM_HORIZON"
     assert stream["bisectBatchOnFunctionError"] is True
     assert stream["maximumRetryAttempts"] == 5
@@ -104,16 +81,16 @@ def test_relay_mapping_settings(default_run: ProgramRun) -> None:
     }
     failures = stream["destinationConfig"]["onFailure"]["destinationArn"]
     assert failures.endswith("txn-outbox-relay-failures")
-    queue = by_name(default_run, ESM)["events-queue"].inputs
+    queue = default_run.by_name(ESM)["events-queue"].inputs
     assert queue["functionResponseTypes"] == ["ReportBatchItemFailures"]
-    events = by_name(default_run, "aws:sqs/queue:Queue")["events"].inputs
+    events = default_run.by_name("aws:sqs/queue:Queue")["events"].inputs
     assert json.loads(events["redrivePolicy"])["maxReceiveCount"] == 5
 
 
 def _statements(run: ProgramRun, function: str) -> dict[str, dict[str, Any]]:
     policy = [
         r
-        for r in of_type(run, "aws:iam/rolePolicy:RolePolicy")
+        for r in run.of_type("aws:iam/rolePolicy:RolePolicy")
         if r.inputs["role"] == f"txn-outbox-{function}-role"
     ]
     return {s["Sid"]: s for s in json.loads(policy[0].inputs["policy"])["Statement"]}

@@ -86,6 +86,14 @@ class ProgramRun:
     outputs: dict[str, Any]
     seconds: float
 
+    def of_type(self, token: str) -> list[RecordedResource]:
+        """The resources of one type token, e.g. "aws:lambda/function:Function"."""
+        return [r for r in self.resources if r.type == token]
+
+    def by_name(self, token: str) -> dict[str, RecordedResource]:
+        """The resources of one type token by logical name."""
+        return {r.name: r for r in self.of_type(token)}
+
 
 def record_program(
     program_dir: Path,
