@@ -10,25 +10,15 @@ variable "name_prefix" {
 }
 
 variable "artifacts_dir" {
-  description = "Folder holding one <function-name>.zip per function; null means \"<this folder>/../build\", where `catalog build durable-function-chaining` writes them."
+  description = "Folder holding one <function-name>.zip per function; null (or empty) means \"<this folder>/../build\", where `catalog build durable-function-chaining` writes them."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.artifacts_dir == null ? true : length(trimspace(var.artifacts_dir)) > 0
-    error_message = "artifacts_dir must be null (use ../build) or a non-empty path."
-  }
 }
 
 variable "log_retention_days" {
-  description = "Retention in days of every function's log group; one of the values CloudWatch Logs accepts."
+  description = "Retention in days of every function's log group; one of the values CloudWatch Logs accepts (the shared modules it is passed to validate it)."
   type        = number
   default     = 14
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be one of the CloudWatch Logs retention values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
 }
 
 variable "deletion_protection" {

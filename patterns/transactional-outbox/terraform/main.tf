@@ -1,5 +1,5 @@
 locals {
-  artifacts_dir = var.artifacts_dir == null ? "${path.module}/../build" : var.artifacts_dir
+  artifacts_dir = coalesce(var.artifacts_dir, "${path.module}/../build")
 
   # The `source` of every event the relay publishes; the rule matches on it.
   event_source = "transactional-outbox.orders"

@@ -4,8 +4,8 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # The shared python-function module takes durable_config, which arrived in provider 6.25.0.
-      version = ">= 6.25, < 7.0"
+      # No version here: the shared modules state the range they need (python-function: >= 6.25,
+      # for durable_config), and Terraform applies every module's constraint to the root.
     }
   }
 }

@@ -1,5 +1,5 @@
 locals {
-  artifacts_dir = var.artifacts_dir == null ? "${path.module}/../build" : var.artifacts_dir
+  artifacts_dir = coalesce(var.artifacts_dir, "${path.module}/../build")
 }
 
 module "records" {
