@@ -375,6 +375,9 @@ def cmd_cycle(args: argparse.Namespace) -> int:
     for result in report.results:
         _print_result(result, pattern.scenarios[result.scenario])
     _print_timings(pattern.name, report.timings)
+    # Restated at the end: what the offline provider made the runner change, and so not exercise.
+    for adaptation in report.adaptations:
+        console.print(f"offline adaptation: {adaptation}", markup=False, highlight=False)
     console.print(f"[green]{pattern.name}: cycle passed, nothing left behind[/green]")
     return 0
 
