@@ -71,10 +71,13 @@ def test_parity_check_fails_on_a_missing_resource(pattern: Pattern, pulumi_model
     assert [v.address for v in violations] == [f"aws_cloudwatch_log_group {dropped.props['name']}"]
 
 
-def _copy_pattern(pattern: Pattern, tmp_path: Path) -> Path:
+def _drifted_program(pattern: Pattern, tmp_path: Path, drift: str) -> Path:
+    """A copy of the pattern whose Pulumi program runs `drift` first; the program's folder."""
     copy = tmp_path / PATTERNS_DIR.name / pattern.name
     shutil.copytree(pattern.root, copy, ignore=shutil.ignore_patterns("build", "tests", "venv"))
-    return copy
+    program = copy / "pulumi" / "__main__.py"
+    program.write_text(drift + program.read_text())
+    return program.parent
 
 
 def _drift_pattern() -> Pattern:
@@ -88,13 +91,11 @@ def test_parity_names_the_setting_when_pulumi_drifts(
 ) -> None:
     """A copy of a Pulumi program with one more second of timeout and one more IAM action."""
     pattern = load(pattern_name)
-    copy = _copy_pattern(pattern, tmp_path)
-    program = copy / "pulumi" / "__main__.py"
-    program.write_text(_PULUMI_DRIFT + program.read_text())
+    program = _drifted_program(pattern, tmp_path, _PULUMI_DRIFT)
 
     messages = [
         v.message
-        for v in check_parity(terraform_settings_model(pattern), pulumi_resources(program.parent))
+        for v in check_parity(terraform_settings_model(pattern), pulumi_resources(program))
     ]
 
     assert len(messages) == 2, messages
@@ -165,12 +166,10 @@ def test_parity_names_each_planted_pulumi_setting(
 ) -> None:
     """Each setting a Pulumi copy changes on one function is named, on that function only."""
     pattern = next(p for p in discover() if p.name == pattern_name)
-    copy = _copy_pattern(pattern, tmp_path)
-    program = copy / "pulumi" / "__main__.py"
     drift = _PULUMI_SETTING_DRIFT.format(settings=settings, suffix=function_suffix)
-    program.write_text(drift + program.read_text())
+    program = _drifted_program(pattern, tmp_path, drift)
 
-    violations = check_parity(terraform_settings_model(pattern), pulumi_resources(program.parent))
+    violations = check_parity(terraform_settings_model(pattern), pulumi_resources(program))
 
     expected = {"timeout": "timeout", "memorySize": "memory_size"}
     assert len(violations) == len(settings), [v.message for v in violations]
@@ -188,15 +187,13 @@ def test_parity_names_a_durable_setting_when_pulumi_drifts(
 ) -> None:
     """A Pulumi copy whose durable orchestrator may run one hour instead of eight days."""
     pattern = load(pattern_name)
-    copy = _copy_pattern(pattern, tmp_path)
-    program = copy / "pulumi" / "__main__.py"
     drift = _PULUMI_SETTING_DRIFT.format(
         settings={"durableConfig": {"executionTimeout": 3600, "retentionPeriod": 14}},
         suffix="-orchestrator",
     )
-    program.write_text(drift + program.read_text())
+    program = _drifted_program(pattern, tmp_path, drift)
 
-    violations = check_parity(terraform_settings_model(pattern), pulumi_resources(program.parent))
+    violations = check_parity(terraform_settings_model(pattern), pulumi_resources(program))
 
     (violation,) = violations
     assert violation.address == "aws_lambda_function durable-chain-orchestrator"
