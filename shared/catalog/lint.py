@@ -164,20 +164,20 @@ def _validate_all(root: Path, targets: list[Path]) -> tuple[bool, str]:
         if os.environ.get(PLUGIN_DIR_ENV):
             notes = [f"  offline adaptation: {change}" for change in adapt_for_local_provider(base)]
 
-        def initialised(target: Path) -> tuple[bool, str]:
-            # Terraform's plugin cache is not safe for concurrent writers: one init at a time
-            # (threads and other runs alike); the slow validates overlap.
+        def cache_locked(mode: int, args: list[str], target: Path) -> tuple[bool, str]:
+            # Terraform's plugin cache is not safe for concurrent use: an init may replace the
+            # provider that another workspace links to, so a validate reading it then finds "no
+            # package". One init at a time, and none while a validate runs (threads and other
+            # runs alike); validates share the lock, so they still overlap one another.
             with open(Path(env[PLUGIN_CACHE_ENV]) / ".init.lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                return _run(init, base / target, env)
+                fcntl.flock(lock, mode)
+                return _run(args, base / target, env)
 
         def validate(target: Path) -> tuple[bool, str]:
-            ok, output = initialised(target)
-            return (
-                _run(["terraform", "validate", "-no-color"], base / target, env)
-                if ok
-                else (ok, output)
-            )
+            ok, output = cache_locked(fcntl.LOCK_EX, init, target)
+            if not ok:
+                return ok, output
+            return cache_locked(fcntl.LOCK_SH, ["terraform", "validate", "-no-color"], target)
 
         roots = [target for target in targets if target.parts[0] == "patterns"]
         workers = max(1, min(len(targets), os.cpu_count() or 1))
