@@ -24,6 +24,7 @@ import pytest
 
 from .deploy import Deployment, deploy, destroy
 from .localaws import LocalAws
+from .packaging import LOCK_FILE
 from .patterns import REPO_ROOT, Pattern, load
 
 # Session fixtures whose result depends on one pattern and is worth computing once per pattern
@@ -69,6 +70,14 @@ def _pattern_of(item: pytest.Item) -> str | None:
     if "patterns" in parts and parts.index("patterns") + 1 < len(parts):
         return parts[parts.index("patterns") + 1]
     return None
+
+
+def build_debris(build_dir: Path) -> list[str]:
+    """Temporary zips or a build lock left in a build folder. A cycle builds inside its export
+    (under TMPDIR), so the pattern's own build folder may not exist: then nothing is left."""
+    if not build_dir.is_dir():
+        return []
+    return sorted(p.name for p in build_dir.iterdir() if p.suffix == ".tmp" or p.name == LOCK_FILE)
 
 
 def require_terraform() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from catalog.packaging import LOCK_FILE, build_pattern
-from catalog.testing import require_terraform
+from catalog.testing import build_debris, require_terraform
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "patterns" / "tiny-echo"
 
@@ -57,8 +57,7 @@ def test_two_parallel_cycles_of_one_pattern_both_pass(tmp_path: Path) -> None:
     assert [code for code, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]
     assert all("cycle passed, nothing left behind" in out for _, out, _ in results)
     assert list(scratch.iterdir()) == []
-    build = FIXTURE / "build"
-    assert [p.name for p in build.iterdir() if p.suffix == ".tmp" or p.name == LOCK_FILE] == []
+    assert build_debris(FIXTURE / "build") == []
 
 
 def test_terraform_tmpdir_stays_short_enough_for_plugin_sockets(tmp_path: Path) -> None:

@@ -26,8 +26,7 @@ from pathlib import Path
 import pytest
 
 from catalog import cli
-from catalog.packaging import LOCK_FILE
-from catalog.testing import require_terraform
+from catalog.testing import build_debris, require_terraform
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "patterns" / "tiny-echo"
 CLEANUP_LIMIT_S = 60.0
@@ -134,8 +133,7 @@ class Run:
         assert marked_processes(self.marker) == [], self.output()
         left = sorted(p.relative_to(self.tmp).as_posix() for p in self.tmp.rglob("*"))
         assert left == [], f"left in TMPDIR: {left}\n{self.output()}"
-        build = FIXTURE / "build"
-        debris = [p.name for p in build.iterdir() if p.suffix == ".tmp" or p.name == LOCK_FILE]
+        debris = build_debris(FIXTURE / "build")
         assert debris == [], debris
 
 
