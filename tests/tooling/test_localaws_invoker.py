@@ -343,13 +343,8 @@ def run_execution(aws: LocalAws, definition: dict[str, Any], payload: Any) -> di
     execution = sfn.start_execution(
         stateMachineArn=machine["stateMachineArn"], name="run-1", input=json.dumps(payload)
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
-        if described["status"] != "RUNNING":
-            return dict(described)
-        time.sleep(0.02)
-    raise AssertionError("execution did not finish")
+    assert aws.executions.wait([execution["executionArn"]], timeout=20) == [], "still running"
+    return dict(sfn.describe_execution(executionArn=execution["executionArn"]))
 
 
 def test_step_functions_task_runs_the_real_handler(aws: LocalAws) -> None:
@@ -362,6 +357,32 @@ def test_step_functions_task_runs_the_real_handler(aws: LocalAws) -> None:
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"])["message"] == "sfn Grace"
     assert [c.function_name for c in aws.invocations] == ["shop-hello"]
+
+
+def test_waiting_for_executions_wakes_when_they_end_not_before(aws: LocalAws) -> None:
+    """`executions.wait` returns what is still running at its timeout, and wakes as soon as an
+    execution ends, however it ends (here: stopped during a Wait state)."""
+    sfn = aws.client("stepfunctions")
+    definition = {
+        "StartAt": "Pause",
+        "States": {"Pause": {"Type": "Wait", "Seconds": 600, "End": True}},
+    }
+    machine = sfn.create_state_machine(
+        name=f"sm-wait-{time.monotonic_ns()}",
+        definition=json.dumps(definition),
+        roleArn=role(aws, "sfn-role"),
+    )
+    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="run-1")[
+        "executionArn"
+    ]
+    assert aws.executions.wait([arn], timeout=0.3) == [arn]
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+
+    sfn.stop_execution(executionArn=arn)
+    started = time.monotonic()
+    assert aws.executions.wait([arn], timeout=20) == []
+    assert time.monotonic() - started < 10  # woken by the end, not by the timeout
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
 
 
 def test_retry_intervals_are_recorded_not_slept(aws: LocalAws) -> None:

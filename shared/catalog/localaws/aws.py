@@ -16,6 +16,7 @@ from typing import Any
 from .. import interrupts
 from . import environ, hooks, output, shims
 from .event_sources import SETTLE_TIMEOUT_S, EventSources, Settled
+from .executions import ExecutionEnds
 from .faults import FaultInjector
 from .http_api import HttpApis
 from .inventory import inventory
@@ -39,7 +40,8 @@ class LocalAws:
     Public state: `endpoint_url`, `port`, `region`; `faults` (FaultInjector); `invocations`
     (every in-process Lambda invocation, in completion order; sort by `started` for start
     order); `retry_sleeps` and `record_retry_sleeps` (Step Functions retry intervals recorded
-    instead of slept while the flag is on); `event_sources` (the Lambda event-source mapping
+    instead of slept while the flag is on); `executions` (Step Functions executions that have
+    ended: `executions.wait(arns, timeout)` blocks until they have); `event_sources` (the Lambda event-source mapping
     pollers, run by `settle()`) and `http_apis` (API Gateway HTTP APIs served in-process).
     """
 
@@ -51,6 +53,7 @@ class LocalAws:
         self.invocations: list[Invocation] = []
         self.retry_sleeps: list[float] = []
         self.record_retry_sleeps = False
+        self.executions = ExecutionEnds()
         self.event_sources = EventSources(self.client)
         self.http_apis = HttpApis(self.client)
         self._server: Any = None
@@ -176,6 +179,7 @@ class LocalAws:
             lambda: self.record_retry_sleeps,
             lambda seconds: self.retry_sleeps.append(seconds),
         )
+        self.executions.install(self._patches)
 
     def _restore_config(self) -> None:
         if self._saved_sfn_config is None:
@@ -262,9 +266,10 @@ class LocalAws:
 
     def reset(self) -> None:
         """Empty every service (config kept: Step Functions still executes); clear the
-        faults, the invocation log, the recorded retry sleeps and the event-source positions;
-        start functions cold."""
+        faults, the invocation log, the recorded retry sleeps, the ended executions and the
+        event-source positions; start functions cold."""
         self._post("/moto-api/reset", None)
+        self.executions.clear()
         self.event_sources.reset()
         self.faults.clear()
         self.invocations.clear()
