@@ -243,18 +243,23 @@ class FaultCoverage:
     compensated: Counter[str] = field(default_factory=Counter)
     run_seconds: list[float] = field(default_factory=list)
     check_seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
 
     def record(
         self,
         reached: Iterable[str],
         failed: Iterable[str] = (),
         seconds: tuple[float, float] = (0.0, 0.0),
+        cpu: float | None = None,
     ) -> None:
         """One run: the steps it reached, those that failed there (for good, or, where nothing
-        is compensated, at least once), and the seconds the run and its invariant check took."""
+        is compensated, at least once), the wall seconds the run and its invariant check took,
+        and the CPU seconds of both (the process's, every thread: `time.process_time`)."""
         done = set(reached)
         self.run_seconds.append(seconds[0])
         self.check_seconds.append(seconds[1])
+        if cpu is not None:
+            self.cpu_seconds.append(cpu)
         self.runs += 1
         self.reached.update(done)
         self.failed.update(set(failed))
@@ -272,9 +277,12 @@ class FaultCoverage:
             statistics.median(self.run_seconds or [0]),
             statistics.median(self.check_seconds or [0]),
         )
+        cpu = (
+            f", CPU {statistics.median(self.cpu_seconds) * 1000:.0f} ms" if self.cpu_seconds else ""
+        )
         lines = [
             f"fault coverage of {self.pattern}: {self.runs} runs, {FAULT_SEED_ENV}={seed};"
-            f" per run (median) {run:.2f} s + invariants {check:.2f} s",
+            f" per run (median) {run:.3f} s + invariants {check:.3f} s{cpu}",
             f"  {'step':<28} {'reached':>8} {'failed':>8} {'compensated':>12}",
         ]
         for step in self.steps:
