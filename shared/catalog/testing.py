@@ -214,6 +214,13 @@ class FaultRuns:
     def replay(self, index: int) -> str:
         return f"replay: {FAULT_SEED_ENV}={self.seed} {FAULT_RUNS_ENV}={index + 1}"
 
+    def replay_of_first(self, problems: Iterable[str], keys: Sequence[str]) -> str:
+        """The replay line of the earliest run whose key (`keys[n]`: run n's own key) a problem
+        names, or of every run if none is named: for a check made after the last run."""
+        text = "\n".join(problems)
+        named = (n for n, key in enumerate(keys) if key in text)
+        return self.replay(next(named, self.runs - 1))
+
 
 def fault_runs(default_seed: int, default_runs: int) -> FaultRuns:
     """CATALOG_FAULT_SEED and CATALOG_FAULT_RUNS (positive integers) override the defaults."""
