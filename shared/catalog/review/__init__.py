@@ -7,10 +7,28 @@ catalogue's (SAM, CDK, Terraform, Pulumi, Serverless Framework; any language).
 Rules are documented in RULES.md next to this file.
 """
 
-from collections.abc import Sequence
+from __future__ import annotations
 
-from .model import RULES, Finding, Notice, Report
-from .runner import review
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .model import RULES, Finding, Notice, Report
+    from .runner import review
+
+_EXPORTS = ("RULES", "Finding", "Notice", "Report", "review")
+
+
+def __getattr__(name: str) -> Any:
+    """The runner (and the rules it registers) imported on first use: the cfn-lint worker
+    (`python -m catalog.review.cfnlint_worker`) imports this package too, and needs none of it."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    runner = importlib.import_module(".runner", __name__)
+    model = importlib.import_module(".model", __name__)
+    return runner.review if name == "review" else getattr(model, name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,10 +14,19 @@ import json
 import sys
 from typing import Any
 
-# E3601 is reached through the template and resource-properties schema rules.
-E3601_CHAIN = frozenset(
-    {"E3601", "E1101", "E1001", "E3002", "E3001", "E3003", "E3012", "E0000", "E0001", "E0002"}
-)
+# E3601 is reached through the template and resource-properties schema rules (id: module).
+E3601_CHAIN = {
+    "E0000": "cfnlint.rules.errors.parse",
+    "E0001": "cfnlint.rules.errors.transform",
+    "E0002": "cfnlint.rules.errors.rule",
+    "E1001": "cfnlint.rules.jsonschema.JsonSchema",
+    "E1101": "cfnlint.rules.jsonschema.CfnLint",
+    "E3001": "cfnlint.rules.resources.Configuration",
+    "E3002": "cfnlint.rules.resources.properties.Properties",
+    "E3003": "cfnlint.rules.resources.properties.Required",
+    "E3012": "cfnlint.rules.resources.properties.Type",
+    "E3601": "cfnlint.rules.resources.stepfunctions.StateMachineDefinition",
+}
 _SELF_TEST = {
     "Resources": {
         "StateMachine": {
@@ -45,18 +54,43 @@ def _matches(runner: Any, template: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def main() -> int:
+def _finds_e3601(runner: Any) -> bool:
+    return any(m["rule"] == "E3601" for m in _matches(runner, _SELF_TEST))
+
+
+def chain_runner() -> Any:
+    """A cfn-lint Runner with the chain's rules only. Their modules alone are imported (cfn-lint
+    otherwise loads its ~330 rule files, 0.4 s); if that fails the self-test, every rule is loaded
+    and filtered to the chain, and if that fails too, every rule runs."""
     from cfnlint.api import ConfigMixIn
     from cfnlint.rules._rules import Rules
     from cfnlint.runner import Runner
 
+    class ChainConfig(ConfigMixIn):
+        @property
+        def append_rules(self) -> list[str]:  # module paths instead of cfn-lint's rules folder
+            return sorted(set(E3601_CHAIN.values()))
+
+    def chain(rules: Any) -> Any:
+        return Rules._from_list([r for rule_id, r in rules.items() if rule_id in E3601_CHAIN])
+
+    try:
+        runner = Runner(ChainConfig(regions=["us-east-1"]))
+        runner.rules = chain(runner.rules)
+        if set(runner.rules) == set(E3601_CHAIN) and _finds_e3601(runner):
+            return runner
+    except Exception:  # a cfn-lint upgrade moved a rule: load them all below
+        pass
     runner = Runner(ConfigMixIn(regions=["us-east-1"]))
     every_rule = runner.rules
-    runner.rules = Rules._from_list(
-        [r for rule_id, r in every_rule.items() if rule_id in E3601_CHAIN]
-    )
-    if not any(m["rule"] == "E3601" for m in _matches(runner, _SELF_TEST)):
+    runner.rules = chain(every_rule)
+    if not _finds_e3601(runner):
         runner.rules = every_rule
+    return runner
+
+
+def main() -> int:
+    runner = chain_runner()
     for raw in sys.stdin:
         if not raw.strip():
             continue

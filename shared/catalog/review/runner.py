@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import pathcase
+from . import hclcache, pathcase
 from .cfnlint_client import CfnJob, CfnLint
 from .context import Listing, PatternContext, display_path
 from .discover import changed_files, detect, flavour, listings, pattern_dirs, select_changed
@@ -76,10 +76,9 @@ def _review_one(args: tuple[Path, Listing, bool, Path]) -> PatternResult:
 def _warm_up() -> None:
     """Import and build what every worker needs once, before the pool forks."""
     load_all()
-    import hcl2.parser
     import statelint.linter  # noqa: F401
 
-    hcl2.parser.parser()
+    hclcache.parser()
 
 
 def _terraform_roots(root: Path, listing: Listing) -> list[Path]:

@@ -440,10 +440,8 @@ def json_document(value: Any) -> Any:
         return None
     m = re.fullmatch(r"\$\{jsonencode\((.*)\)\}", value, re.DOTALL)
     if m:
-        import hcl2
-
         try:
-            return unquote_all(hcl2.loads(f"value = {m.group(1)}\n").get("value"))
+            return unquote_all(hclcache.parse(f"value = {m.group(1)}\n").get("value"))
         except Exception:  # an expression python-hcl2 cannot read on its own
             return None
     text = unquote(value).strip()
