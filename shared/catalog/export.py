@@ -38,6 +38,9 @@ BUILD_SCRIPT = "build.py"
 SHARED_MODULES = REPO_ROOT / "terraform" / "modules"
 COMPONENTS = REPO_ROOT / "pulumi" / "catalog_pulumi"
 TESTING_PLUGIN = Path(__file__).with_name("testing.py")
+# The in-process moto fixtures (pytest, moto and the standard library only): copied into tests/.
+MOTO_FIXTURES = Path(__file__).with_name("moto_fixtures.py")
+_MOTO_FIXTURES_THIRD_PARTY = {"boto3", "moto", "pytest"}
 # Third-party imports the vendored code may have: what the Pulumi program installs anyway.
 _VENDOR_THIRD_PARTY = {"pulumi", "pulumi_aws"}
 _IGNORE = shutil.ignore_patterns(
@@ -451,7 +454,8 @@ def _export_tests(tests_dir: Path, out: Path) -> tuple[list[str], dict[str, str]
     plugin's, one whose body imports the catalog, or one built on those). A conftest.py that
     imports the catalog stays behind with all its fixtures (nothing is kept if one is autouse);
     the `pytest.ini` written at the export's root puts src/ and tests/ on the import path, as the
-    pattern's conftest does in the catalog.
+    pattern's conftest does in the catalog, and loads the in-process moto fixtures
+    (catalog.moto_fixtures, copied into tests/), as pyproject.toml does in the catalog.
     """
     if not tests_dir.is_dir():
         return [], {}
@@ -528,6 +532,8 @@ def _export_tests(tests_dir: Path, out: Path) -> tuple[list[str], dict[str, str]
     helpers = {n for n in local if not n.startswith("test_") and not tooling(n)}
     for name in sorted(set(kept) | helpers):
         shutil.copy2(tests_dir / f"{name}.py", out / f"{name}.py")
+    _check_standalone(MOTO_FIXTURES, _MOTO_FIXTURES_THIRD_PARTY)
+    shutil.copy2(MOTO_FIXTURES, out / MOTO_FIXTURES.name)
     third_party = sorted(
         {
             top
@@ -535,6 +541,7 @@ def _export_tests(tests_dir: Path, out: Path) -> tuple[list[str], dict[str, str]
             for top in _imported_tops(module_level(name))
             if top not in sys.stdlib_module_names and top not in local
         }
+        | _MOTO_FIXTURES_THIRD_PARTY
     )
     (out / "requirements.txt").write_text(_test_requirements(third_party, tests_dir.parent))
     (out.parent / PYTEST_INI).write_text(PYTEST_CONFIG)
@@ -743,13 +750,14 @@ packages = {packages}
 """
 
 PYTEST_INI = "pytest.ini"
-PYTEST_CONFIG = """\
+PYTEST_CONFIG = f"""\
 # Written by `catalog export`: the tests import the functions' package from src/ and their
-# helpers from tests/ (in the catalog, the pattern's conftest.py does this).
+# helpers from tests/ (in the catalog, the pattern's conftest.py does this); their in-process moto
+# fixtures come from tests/{MOTO_FIXTURES.name} (in the catalog, the plugin catalog.moto_fixtures).
 [pytest]
 testpaths = tests
 pythonpath = src tests
-addopts = --import-mode=importlib
+addopts = --import-mode=importlib -p {MOTO_FIXTURES.stem}
 """
 
 GITIGNORE = """\

@@ -453,7 +453,8 @@ def test_a_program_importing_catalog_tooling_is_refused(tmp_path: Path) -> None:
 def test_standalone_selection_follows_imports_and_fixtures(tmp_path: Path) -> None:
     """A conftest.py that imports the catalog stays behind with its fixtures: a test asking for
     one of them is left out, a test with a fixture of its own (same name) is kept, and the export
-    gets the pytest.ini that puts src/ and tests/ on the import path. An autouse fixture in such a
+    gets the pytest.ini that puts src/ and tests/ on the import path and loads the in-process moto
+    fixtures, copied next to the tests with their requirements. An autouse fixture in such a
     conftest.py keeps every test out (it would run with all of them)."""
     tests = tmp_path / "pattern" / "tests"
     tests.mkdir(parents=True)
@@ -477,8 +478,17 @@ def test_standalone_selection_follows_imports_and_fixtures(tmp_path: Path) -> No
         "test_imports.py": "imports catalog",
         "test_uses_conftest.py": "needs the catalog's fixtures (tables)",
     }
-    assert sorted(p.name for p in out.iterdir()) == ["requirements.txt", "test_own_fixture.py"]
-    assert "pythonpath = src tests" in (out.parent / export.PYTEST_INI).read_text()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "moto_fixtures.py",
+        "requirements.txt",
+        "test_own_fixture.py",
+    ]
+    assert (out / "moto_fixtures.py").read_text() == export.MOTO_FIXTURES.read_text()
+    ini = (out.parent / export.PYTEST_INI).read_text()
+    assert "pythonpath = src tests" in ini and "-p moto_fixtures" in ini
+    assert {"moto", "boto3"} <= {
+        line.split("=")[0].split("[")[0] for line in (out / "requirements.txt").read_text().split()
+    }
 
     (tests / "conftest.py").write_text(
         (tests / "conftest.py")
