@@ -18,38 +18,15 @@ from typing import Any
 from aws_durable_execution_sdk_python import DurableContext
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+# The tests import the order builder from here too.
+from dfc_orders import KEYS, STOCK
+from dfc_orders import order as order
+
 from catalog.drivers.base import DriverContext
 from catalog.drivers.durable_local import LocalDurableApp, WorkerCall
 from catalog.drivers.durable_operations import attempts_of, short_error_name
 from catalog.drivers.observe import plain
 from catalog.localaws.faults import FaultInjector, FaultPolicy
-
-KEYS = {"orders": "order_id", "inventory": "sku", "payments": "idempotency_key"}
-STOCK = {"SKU-BOOK": 5, "SKU-PEN": 10}
-
-
-def order(**overrides: Any) -> dict[str, Any]:
-    """A valid order (2 books + 1 pen = 2699 cents); keyword arguments replace fields."""
-    base: dict[str, Any] = {
-        "customer_id": "cust-42",
-        "customer_email": "ana@example.com",
-        "currency": "USD",
-        "items": [
-            {"sku": "SKU-BOOK", "quantity": 2, "unit_price_cents": 1250},
-            {"sku": "SKU-PEN", "quantity": 1, "unit_price_cents": 199},
-        ],
-        "payment": {"token": "tok_visa"},
-        "shipping_address": {
-            "name": "Ana Silva",
-            "line1": "1 Main St",
-            "city": "Seattle",
-            "postal_code": "98101",
-            "country": "US",
-        },
-        "settlement_seconds": 3600,
-    }
-    base.update(overrides)
-    return base
 
 
 @dataclass

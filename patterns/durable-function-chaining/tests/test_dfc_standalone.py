@@ -2,9 +2,10 @@
 src/, its requirements, the SDK's testing package, moto and pytest.
 
 `catalog export` keeps this module (it imports nothing of the catalog and uses no fixture of
-conftest.py), so a user of the exported folder can run it. The runner replays the orchestrator
-with a virtual clock; its `context.invoke` calls reach the workers' handlers in-process, and the
-tables are in-process moto.
+conftest.py; `moto_aws` comes from the plugin catalog.moto_fixtures, which the export carries), so
+a user of the exported folder can run it. The runner replays the orchestrator with a virtual
+clock; its `context.invoke` calls reach the workers' handlers in-process, and the tables are
+in-process moto.
 """
 
 from __future__ import annotations
@@ -15,44 +16,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
+from dfc_orders import KEYS, STOCK, order
 from durable_chain import tables
 from durable_chain.functions import inventory, notification, orchestrator, payment, shipping
-from moto import mock_aws
 
-REGION = "us-east-1"
-# One string hash key per table, as the IaC declares them; each named by environment variable.
-KEYS = {
-    tables.ORDERS_TABLE: "order_id",
-    tables.INVENTORY_TABLE: "sku",
-    tables.PAYMENTS_TABLE: "idempotency_key",
-}
 WORKERS = {
     "INVENTORY_FUNCTION": inventory,
     "PAYMENT_FUNCTION": payment,
     "SHIPPING_FUNCTION": shipping,
     "NOTIFICATION_FUNCTION": notification,
 }
-ORDER: dict[str, Any] = {
-    "customer_id": "cust-42",
-    "customer_email": "ana@example.com",
-    "currency": "USD",
-    "items": [
-        {"sku": "SKU-BOOK", "quantity": 2, "unit_price_cents": 1250},
-        {"sku": "SKU-PEN", "quantity": 1, "unit_price_cents": 199},
-    ],
-    "payment": {"token": "tok_visa"},
-    "shipping_address": {
-        "name": "Ana Silva",
-        "line1": "1 Main St",
-        "city": "Seattle",
-        "postal_code": "98101",
-        "country": "US",
-    },
-    "settlement_seconds": 3600,
-}
+ORDER = order()
 
 
 @dataclass
@@ -70,48 +46,27 @@ class Chain:
         return self.runner.wait_for_result(arn, timeout=60)
 
     def stock(self, sku: str) -> int:
-        item = self.tables[tables.INVENTORY_TABLE].get_item(Key={"sku": sku})["Item"]
+        item = self.tables["inventory"].get_item(Key={"sku": sku})["Item"]
         return int(item["stock"])
 
     def orders(self) -> list[dict[str, Any]]:
-        return list(self.tables[tables.ORDERS_TABLE].scan()["Items"])
+        return list(self.tables["orders"].scan()["Items"])
 
     def payments(self) -> list[dict[str, Any]]:
-        return list(self.tables[tables.PAYMENTS_TABLE].scan()["Items"])
+        return list(self.tables["payments"].scan()["Items"])
 
 
 @pytest.fixture
-def chain(monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
-    """Fresh tables on in-process moto, stock seeded; the workers bound under qualified names."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    suffix = uuid.uuid4().hex[:8]
-    # In the catalog's suite moto's backends may hold a deployed stack: never reset them, use
-    # tables of our own and delete them afterwards.
-    mock = mock_aws(config={"core": {"reset_boto3_session": False}})
-    mock.start(reset=False)
-    created: dict[str, Any] = {}
+def chain(moto_aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
+    """Tables of their own on in-process moto (the `moto_aws` fixture), stock seeded; the workers
+    bound under qualified names."""
+    created = moto_aws.tables(KEYS)
+    tables.reset_clients()
+    moto_aws.on_teardown(tables.reset_clients)
+    for sku, stock in STOCK.items():
+        created["inventory"].put_item(Item={"sku": sku, "stock": stock})
     runner = DurableFunctionTestRunner(orchestrator.handler, skip_time=True)
     try:
-        dynamodb = boto3.resource("dynamodb", region_name=REGION)
-        for env_name, key in KEYS.items():
-            monkeypatch.setenv(env_name, f"standalone-{suffix}-{key}")
-            created[env_name] = dynamodb.create_table(
-                TableName=f"standalone-{suffix}-{key}",
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
-        tables.reset_clients()
-        created[tables.INVENTORY_TABLE].put_item(Item={"sku": "SKU-BOOK", "stock": 5})
-        created[tables.INVENTORY_TABLE].put_item(Item={"sku": "SKU-PEN", "stock": 10})
         for variable, worker in WORKERS.items():
             qualified = f"standalone-{variable.split('_')[0].lower()}:live"
             monkeypatch.setenv(variable, qualified)
@@ -119,10 +74,6 @@ def chain(monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
         yield Chain(runner, created)
     finally:
         runner.close()
-        for table in created.values():
-            table.delete()
-        mock.stop(remove_data=False)
-        tables.reset_clients()
 
 
 def steps(result: Any) -> list[str]:

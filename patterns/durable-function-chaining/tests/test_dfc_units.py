@@ -4,12 +4,10 @@ in-process moto (no deployment needed)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from dfc_harness import KEYS, order
+from dfc_orders import KEYS, STOCK, order
 from durable_chain import errors, model, tables
 from durable_chain.errors import (
     BadRequestError,
@@ -25,42 +23,24 @@ from durable_chain.functions import inventory, notification, payment, shipping
 from durable_chain.invoking import require_qualified
 from durable_chain.orders import cancel_order, create_order
 from durable_chain.retry import COMPENSATION, NETWORK, NETWORK_ERRORS, NEVER
-from moto import mock_aws
 
-REGION = "us-east-1"
-NAMES = {"orders": "u-orders", "inventory": "u-inventory", "payments": "u-payments"}
+from catalog.moto_fixtures import InProcessAws
 
 
 @pytest.fixture
-def moto_tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv(tables.ORDERS_TABLE, NAMES["orders"])
-    monkeypatch.setenv(tables.INVENTORY_TABLE, NAMES["inventory"])
-    monkeypatch.setenv(tables.PAYMENTS_TABLE, NAMES["payments"])
+def moto_tables(moto_aws: InProcessAws) -> dict[str, Any]:
+    """The three tables on in-process moto (`moto_aws`) by logical name, stock seeded; the
+    workers' env set."""
+    created = moto_aws.tables(KEYS)
     tables.reset_clients()
-    with mock_aws(config={"core": {"reset_boto3_session": False}}):
-        resource = boto3.resource("dynamodb", region_name=REGION)
-        for logical, name in NAMES.items():
-            resource.create_table(
-                TableName=name,
-                KeySchema=[{"AttributeName": KEYS[logical], "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": KEYS[logical], "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
-        inventory_table = resource.Table(NAMES["inventory"])
-        inventory_table.put_item(Item={"sku": "SKU-BOOK", "stock": 5})
-        inventory_table.put_item(Item={"sku": "SKU-PEN", "stock": 10})
-        yield resource
-    tables.reset_clients()
+    moto_aws.on_teardown(tables.reset_clients)
+    for sku, units in STOCK.items():
+        created["inventory"].put_item(Item={"sku": sku, "stock": units})
+    return created
 
 
-def stock(resource: Any, sku: str) -> int:
-    return int(resource.Table(NAMES["inventory"]).get_item(Key={"sku": sku})["Item"]["stock"])
+def stock(moto_tables: dict[str, Any], sku: str) -> int:
+    return int(moto_tables["inventory"].get_item(Key={"sku": sku})["Item"]["stock"])
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -200,7 +180,7 @@ def test_workers_must_be_called_through_a_qualifier() -> None:
 # --- inventory worker -----------------------------------------------------------------------
 
 
-def test_reserve_is_atomic_and_idempotent(moto_tables: Any) -> None:
+def test_reserve_is_atomic_and_idempotent(moto_tables: dict[str, Any]) -> None:
     lines = [{"sku": "SKU-BOOK", "quantity": 2}, {"sku": "SKU-PEN", "quantity": 3}]
     first = inventory.reserve("o-1", lines)
     again = inventory.reserve("o-1", lines)  # a retry after a lost response
@@ -208,7 +188,7 @@ def test_reserve_is_atomic_and_idempotent(moto_tables: Any) -> None:
     assert (stock(moto_tables, "SKU-BOOK"), stock(moto_tables, "SKU-PEN")) == (3, 7)
 
 
-def test_reserve_all_or_nothing_when_one_line_is_short(moto_tables: Any) -> None:
+def test_reserve_all_or_nothing_when_one_line_is_short(moto_tables: dict[str, Any]) -> None:
     with pytest.raises(OutOfStockError, match="SKU-PEN"):
         inventory.reserve(
             "o-2", [{"sku": "SKU-BOOK", "quantity": 1}, {"sku": "SKU-PEN", "quantity": 11}]
@@ -218,14 +198,14 @@ def test_reserve_all_or_nothing_when_one_line_is_short(moto_tables: Any) -> None
         inventory.reserve("o-3", [{"sku": "SKU-UNKNOWN", "quantity": 1}])
 
 
-def test_release_returns_stock_once(moto_tables: Any) -> None:
+def test_release_returns_stock_once(moto_tables: dict[str, Any]) -> None:
     inventory.reserve("o-4", [{"sku": "SKU-BOOK", "quantity": 4}])
     assert inventory.release("o-4")["status"] == "RELEASED"
     assert inventory.release("o-4")["status"] == "RELEASED"  # repeated compensation: no-op
     assert stock(moto_tables, "SKU-BOOK") == 5
 
 
-def test_release_before_reserve_blocks_a_late_reserve(moto_tables: Any) -> None:
+def test_release_before_reserve_blocks_a_late_reserve(moto_tables: dict[str, Any]) -> None:
     assert inventory.release("o-5") == {
         "reservation_id": "reservation#o-5",
         "status": "RELEASED",
@@ -239,21 +219,21 @@ def test_release_before_reserve_blocks_a_late_reserve(moto_tables: Any) -> None:
 # --- payment worker -------------------------------------------------------------------------
 
 
-def test_repeated_charge_returns_the_first_result(moto_tables: Any) -> None:
+def test_repeated_charge_returns_the_first_result(moto_tables: dict[str, Any]) -> None:
     first = payment.charge("key-1", "o-1", 2699, "USD", "tok_visa")
     again = payment.charge("key-1", "o-1", 2699, "USD", "tok_visa")
     assert first == again and first["status"] == "CHARGED"
-    assert len(moto_tables.Table(NAMES["payments"]).scan()["Items"]) == 1
+    assert len(moto_tables["payments"].scan()["Items"]) == 1
 
 
-def test_declined_card_is_recorded_and_stays_declined(moto_tables: Any) -> None:
+def test_declined_card_is_recorded_and_stays_declined(moto_tables: dict[str, Any]) -> None:
     for _ in range(2):
         with pytest.raises(PaymentDeclinedError):
             payment.charge("key-2", "o-2", 100, "USD", "tok_declined_stolen")
     assert payment.refund("key-2", "o-2")["status"] == "DECLINED"  # nothing to refund
 
 
-def test_refund_once_and_void_before_charge(moto_tables: Any) -> None:
+def test_refund_once_and_void_before_charge(moto_tables: dict[str, Any]) -> None:
     payment.charge("key-3", "o-3", 500, "USD", "tok_visa")
     assert payment.refund("key-3", "o-3")["status"] == "REFUNDED"
     assert payment.refund("key-3", "o-3")["status"] == "REFUNDED"
@@ -262,7 +242,7 @@ def test_refund_once_and_void_before_charge(moto_tables: Any) -> None:
         payment.charge("key-4", "o-4", 500, "USD", "tok_visa")
 
 
-def test_key_reused_for_another_charge_is_a_conflict(moto_tables: Any) -> None:
+def test_key_reused_for_another_charge_is_a_conflict(moto_tables: dict[str, Any]) -> None:
     payment.charge("key-5", "o-5", 500, "USD", "tok_visa")
     with pytest.raises(errors.IdempotencyConflictError):
         payment.charge("key-5", "o-6", 500, "USD", "tok_visa")
@@ -271,7 +251,7 @@ def test_key_reused_for_another_charge_is_a_conflict(moto_tables: Any) -> None:
 # --- orders (orchestrator step bodies) ----------------------------------------------------------
 
 
-def test_create_order_is_rerunnable_but_owned(moto_tables: Any) -> None:
+def test_create_order_is_rerunnable_but_owned(moto_tables: dict[str, Any]) -> None:
     normalised = model.validate(order(order_id="o-7"))
     create_order("o-7", normalised, "arn-a", None)  # type: ignore[arg-type]
     create_order("o-7", normalised, "arn-a", None)  # type: ignore[arg-type]  # a re-run
@@ -280,5 +260,5 @@ def test_create_order_is_rerunnable_but_owned(moto_tables: Any) -> None:
     assert cancel_order("o-8", "arn-a", "why", None) == "never created"  # type: ignore[arg-type]
     cancel_order("o-7", "arn-a", "why", None)  # type: ignore[arg-type]
     cancel_order("o-7", "arn-a", "why", None)  # type: ignore[arg-type]  # repeated compensation
-    item = moto_tables.Table(NAMES["orders"]).get_item(Key={"order_id": "o-7"})["Item"]
+    item = moto_tables["orders"].get_item(Key={"order_id": "o-7"})["Item"]
     assert item["status"] == "CANCELLED" and item["failure"] == "why"

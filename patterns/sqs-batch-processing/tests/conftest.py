@@ -9,18 +9,15 @@ driver; the deployed event-source mapping runs when the embedded AWS settles.
 from __future__ import annotations
 
 import functools
-import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from catalog.localaws import LambdaContext
+from catalog.moto_fixtures import InProcessAws
 
 PATTERN = "sqs-batch-processing"
 SRC_DIR = Path(__file__).resolve().parents[1] / "src"
@@ -31,7 +28,7 @@ for folder in (SRC_DIR, TESTS_DIR):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-REGION = "us-east-1"
+TABLE_KEYS = {"readings": "message_id", "sensor_totals": "sensor_id"}
 READINGS, TOTALS = "unit-readings", "unit-sensor-totals"
 MAX_RECEIVE_COUNT = 3
 
@@ -49,50 +46,24 @@ class UnitAws:
 
 
 @pytest.fixture
-def unit_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[UnitAws]:
-    """moto in-process: both tables, the source queue and its DLQ; the functions' env set."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "READINGS_TABLE": READINGS,
-        "SENSOR_TOTALS_TABLE": TOTALS,
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+def unit_aws(moto_aws: InProcessAws, monkeypatch: pytest.MonkeyPatch) -> UnitAws:
+    """moto in-process (`moto_aws`): both tables, the source queue and its DLQ; the functions'
+    env set."""
     from sqs_batch_processing import sdk
 
     sdk.client.cache_clear()
-    with mock_aws(config={"core": {"reset_boto3_session": False}}):
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        for table, key in ((READINGS, "message_id"), (TOTALS, "sensor_id")):
-            dynamodb.create_table(
-                TableName=table,
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
-        sqs = boto3.client("sqs", region_name=REGION)
-        dlq_url = sqs.create_queue(QueueName="unit-readings-dlq")["QueueUrl"]
-        dlq_arn = _arn(sqs, dlq_url)
-        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
-        source_url = sqs.create_queue(
-            QueueName="unit-readings", Attributes={"RedrivePolicy": json.dumps(redrive)}
-        )["QueueUrl"]
-        monkeypatch.setenv("DLQ_URL", dlq_url)
-        monkeypatch.setenv("SOURCE_QUEUE_URL", source_url)
-        yield UnitAws(dynamodb, sqs, source_url, _arn(sqs, source_url), dlq_url)
-    sdk.client.cache_clear()
-
-
-def _arn(sqs: Any, url: str) -> str:
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return str(attributes["Attributes"]["QueueArn"])
+    moto_aws.on_teardown(sdk.client.cache_clear)
+    moto_aws.tables(TABLE_KEYS, prefix="unit")  # READINGS and TOTALS
+    dlq_url, dlq_arn = moto_aws.queue("unit-readings-dlq")
+    source_url, source_arn = moto_aws.queue("unit-readings", (dlq_arn, MAX_RECEIVE_COUNT))
+    for name, value in {
+        "DLQ_URL": dlq_url,
+        "SOURCE_QUEUE_URL": source_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    return UnitAws(
+        moto_aws.client("dynamodb"), moto_aws.client("sqs"), source_url, source_arn, dlq_url
+    )
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from catalog.localaws import LambdaContext
+from catalog.moto_fixtures import InProcessAws
 
 PATTERN = "transactional-outbox"
 PATTERN_DIR = Path(__file__).resolve().parents[1]
@@ -30,7 +29,6 @@ for folder in (SRC_DIR, TESTS_DIR):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-REGION = "us-east-1"
 TABLES = {
     "orders": ("unit-orders", "order_id"),
     "outbox": ("unit-outbox", "event_id"),
@@ -52,11 +50,6 @@ ENVIRONMENT = {
 FakeLambdaContext = functools.partial(LambdaContext.for_function, "transactional-outbox-unit", 256)
 
 
-@pytest.fixture
-def lambda_context() -> LambdaContext:
-    return FakeLambdaContext()
-
-
 @dataclass
 class UnitAws:
     dynamodb: Any
@@ -67,19 +60,9 @@ class UnitAws:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[UnitAws]:
-    """moto in-process: the four tables, the bus, a rule to a queue; handler env set."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        **ENVIRONMENT,
-    }
-    for key, value in env.items():
+def aws(moto_aws: InProcessAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[UnitAws]:
+    """moto in-process (`moto_aws`): the four tables, the bus, a rule to a queue; handler env set."""
+    for key, value in ENVIRONMENT.items():
         monkeypatch.setenv(key, value)
     from transactional_outbox import clients
 
@@ -87,47 +70,21 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[UnitAws]:
     from catalog.localaws.shims import install_events_envelope_account
 
     clients._clients.clear()
+    moto_aws.on_teardown(clients._clients.clear)
+    for logical, (name, key) in TABLES.items():
+        moto_aws.table(name, key, "NEW_IMAGE" if logical == "outbox" else None)
+    queue_url, queue_arn = moto_aws.queue("unit-events")
+    moto_aws.bus_to_queue(ENVIRONMENT["EVENT_BUS_NAME"], ENVIRONMENT["EVENT_SOURCE"], queue_arn)
     # In-process moto lacks the embedded AWS's shims; this test needs the EventBridge envelope one.
     patches = Patches()
     install_events_envelope_account(patches)
-    with mock_aws(config={"core": {"reset_boto3_session": False}}):
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        for logical, (name, key) in TABLES.items():
-            extra: dict[str, Any] = {}
-            if logical == "outbox":
-                extra["StreamSpecification"] = {
-                    "StreamEnabled": True,
-                    "StreamViewType": "NEW_IMAGE",
-                }
-            dynamodb.create_table(
-                TableName=name,
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-                **extra,
-            )
-        events = boto3.client("events", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        events.create_event_bus(Name=ENVIRONMENT["EVENT_BUS_NAME"])
-        queue_url = sqs.create_queue(QueueName="unit-events")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        events.put_rule(
-            Name="unit-order-created",
-            EventBusName=ENVIRONMENT["EVENT_BUS_NAME"],
-            EventPattern='{"source": ["transactional-outbox.orders"]}',
-        )
-        events.put_targets(
-            Rule="unit-order-created",
-            EventBusName=ENVIRONMENT["EVENT_BUS_NAME"],
-            Targets=[{"Id": "queue", "Arn": queue_arn}],
-        )
+    try:
         yield UnitAws(
-            dynamodb, events, sqs, boto3.client("dynamodbstreams", region_name=REGION), queue_url
+            *(moto_aws.client(s) for s in ("dynamodb", "events", "sqs", "dynamodbstreams")),
+            queue_url,
         )
-    patches.undo_all()
-    clients._clients.clear()
+    finally:
+        patches.undo_all()
 
 
 # ---------------------------------------------------------------- end to end (embedded AWS)

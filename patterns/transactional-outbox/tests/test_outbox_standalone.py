@@ -2,7 +2,8 @@
 pytest.
 
 `catalog export` keeps this module (it imports nothing of the catalog and uses no fixture of
-conftest.py), so a user of the exported folder can run it: an HTTP request creates the order and
+conftest.py; `moto_aws` and `lambda_context` come from the plugin catalog.moto_fixtures, which the
+export carries), so a user of the exported folder can run it: an HTTP request creates the order and
 its outbox record in one transaction, the relay publishes what the table's stream shows, the
 consumer applies each event once.
 """
@@ -12,13 +13,11 @@ from __future__ import annotations
 import importlib
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from transactional_outbox import clients, ledger
 
 REGION = "us-east-1"
@@ -31,26 +30,11 @@ BODY = {
 
 
 @dataclass
-class Context:
-    """What the handlers (and Powertools) read from the Lambda context."""
-
-    function_name: str = "transactional-outbox-standalone"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = (
-        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:transactional-outbox-standalone"
-    )
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
-@dataclass
 class Stack:
     dynamodb: Any
     names: dict[str, str]
     queue_url: str
+    context: Any
 
     def items(self, table: str) -> list[dict[str, Any]]:
         return list(self.dynamodb.scan(TableName=self.names[table])["Items"])
@@ -80,64 +64,29 @@ class Stack:
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    """In-process moto: the four tables (outbox with a stream), the bus with a rule to a queue."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
+def stack(moto_aws: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch) -> Stack:
+    """In-process moto (the `moto_aws` fixture): the four tables (outbox with a stream), the bus
+    with a rule to a queue."""
     # create_order binds its idempotency table when first imported, and in the catalog's suite
     # conftest.py's unit tests share that import: the same names as theirs ("unit-...").
     keys = {"orders": "order_id", "outbox": "event_id", "idempotency": "id", "ledger": "pk"}
-    names = {table: f"unit-{table}" for table in keys}
+    names = {
+        table: moto_aws.table(f"unit-{table}", key, "NEW_IMAGE" if table == "outbox" else None)
+        for table, key in keys.items()
+    }
     bus, source = "unit-orders-bus", "transactional-outbox.orders"
+    queue_url, queue_arn = moto_aws.queue("unit-standalone-events")
+    moto_aws.bus_to_queue(bus, source, queue_arn)
     environment = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
         "EVENT_BUS_NAME": bus,
         "EVENT_SOURCE": source,
         **{f"{table.upper()}_TABLE": name for table, name in names.items()},
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    # In the catalog's suite moto's backends may hold a deployed stack: never reset them.
-    mock = mock_aws(config={"core": {"reset_boto3_session": False}})
-    mock.start(reset=False)
     clients._clients.clear()
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    events = boto3.client("events", region_name=REGION)
-    sqs = boto3.client("sqs", region_name=REGION)
-    try:
-        for table, key in keys.items():
-            stream = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
-            dynamodb.create_table(
-                TableName=names[table],
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-                **({"StreamSpecification": stream} if table == "outbox" else {}),
-            )
-        events.create_event_bus(Name=bus)
-        queue_url = sqs.create_queue(QueueName="unit-standalone-events")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        events.put_rule(
-            Name="orders", EventBusName=bus, EventPattern=json.dumps({"source": [source]})
-        )
-        events.put_targets(Rule="orders", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
-        yield Stack(dynamodb, names, queue_url)
-    finally:
-        for name in names.values():
-            dynamodb.delete_table(TableName=name)
-        events.remove_targets(Rule="orders", EventBusName=bus, Ids=["q"])
-        events.delete_rule(Name="orders", EventBusName=bus)
-        events.delete_event_bus(Name=bus)
-        sqs.delete_queue(QueueUrl=queue_url)
-        mock.stop(remove_data=False)
-        clients._clients.clear()
+    moto_aws.on_teardown(clients._clients.clear)
+    return Stack(moto_aws.client("dynamodb"), names, queue_url, lambda_context)
 
 
 def handler(function: str) -> Any:
@@ -145,7 +94,9 @@ def handler(function: str) -> Any:
     return importlib.import_module(f"transactional_outbox.functions.{function}").handler
 
 
-def post(body: dict[str, Any], key: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+def post(
+    stack: Stack, body: dict[str, Any], key: str
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     """POST /orders through the HTTP API (payload format 2.0)."""
     event = {
         "version": "2.0",
@@ -174,7 +125,7 @@ def post(body: dict[str, Any], key: str) -> tuple[int, dict[str, Any], dict[str,
         "body": json.dumps(body),
         "isBase64Encoded": False,
     }
-    response = handler("create_order")(event, Context())
+    response = handler("create_order")(event, stack.context)
     return response["statusCode"], json.loads(response["body"]), response["headers"]
 
 
@@ -207,8 +158,8 @@ def delivered(event: dict[str, Any], message_id: str) -> dict[str, Any]:
 
 
 def test_an_order_and_its_outbox_record_are_written_together_once(stack: Stack) -> None:
-    status, order, headers = post(BODY, key="k-1")
-    again = post(BODY, key="k-1")  # the client retries: the first answer, nothing new
+    status, order, headers = post(stack, BODY, key="k-1")
+    again = post(stack, BODY, key="k-1")  # the client retries: the first answer, nothing new
 
     assert status == 201 and order["total"] == "25.00" and "Idempotent-Replayed" not in headers
     assert again[0] == 201 and again[1] == order and again[2]["Idempotent-Replayed"] == "true"
@@ -219,28 +170,28 @@ def test_an_order_and_its_outbox_record_are_written_together_once(stack: Stack) 
 
 
 def test_a_rejected_request_writes_nothing(stack: Stack) -> None:
-    status, answer, _ = post({**BODY, "items": []}, key="k-bad")
+    status, answer, _ = post(stack, {**BODY, "items": []}, key="k-bad")
 
     assert status == 400 and answer["error"] == "ValidationError"
     assert stack.items("orders") == stack.items("outbox") == stack.items("idempotency") == []
 
 
 def test_the_relay_publishes_each_new_record_once_and_marks_it(stack: Stack) -> None:
-    made = [post({**BODY, "customer_id": f"cust-{i}"}, key=f"k-{i}")[1] for i in range(2)]
+    made = [post(stack, {**BODY, "customer_id": f"cust-{i}"}, key=f"k-{i}")[1] for i in range(2)]
 
-    assert handler("relay")({"Records": stack.stream_records()}, Context()) == {
+    assert handler("relay")({"Records": stack.stream_records()}, stack.context) == {
         "batchItemFailures": []
     }
     events = stack.published()
     assert sorted(e["detail"]["event_id"] for e in events) == sorted(m["event_id"] for m in made)
     assert {r["status"]["S"] for r in stack.items("outbox")} == {"PUBLISHED"}
-    handler("relay")({"Records": stack.stream_records()}, Context())  # the batch retried
+    handler("relay")({"Records": stack.stream_records()}, stack.context)  # the batch retried
     assert stack.published() == []
 
 
 def test_the_consumer_applies_an_event_once_however_often_it_arrives(stack: Stack) -> None:
-    post(BODY, key="k-1")
-    handler("relay")({"Records": stack.stream_records()}, Context())
+    post(stack, BODY, key="k-1")
+    handler("relay")({"Records": stack.stream_records()}, stack.context)
     [event] = stack.published()
     batch = [
         delivered(event, "m-0"),
@@ -248,7 +199,7 @@ def test_the_consumer_applies_an_event_once_however_often_it_arrives(stack: Stac
         {**delivered(event, "m-2"), "body": "{}"},
     ]
 
-    response = handler("consumer")({"Records": batch}, Context())
+    response = handler("consumer")({"Records": batch}, stack.context)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}  # only what cannot parse
     key = ledger.customer_key(BODY["customer_id"])
