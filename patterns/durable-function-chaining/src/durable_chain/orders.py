@@ -10,6 +10,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from aws_durable_execution_sdk_python import StepContext
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from .errors import DuplicateOrderError
@@ -61,28 +62,38 @@ def create_order(order_id: str, order: Order, execution_arn: str, _: StepContext
     return created_at
 
 
+def _update_own_order(order_id: str, execution_arn: str, fields: dict[str, Any]) -> None:
+    """SET `fields` on the order if this execution owns it and it is PENDING or COMPLETED (boto3
+    writes the condition's placeholders; the fields get theirs here)."""
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values = {f":f{i}": value for i, value in enumerate(fields.values())}
+    assignments = ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+    owned = Attr("execution_arn").eq(execution_arn) & Attr("status").is_in([PENDING, COMPLETED])
+    with transient_errors():
+        table(ORDERS_TABLE).update_item(
+            Key={"order_id": order_id},
+            UpdateExpression=f"SET {assignments}",
+            ConditionExpression=owned,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+
 def complete_order(
     order_id: str, execution_arn: str, summary: dict[str, Any], _: StepContext
 ) -> str:
     completed_at = now()
-    with transient_errors():
-        table(ORDERS_TABLE).update_item(
-            Key={"order_id": order_id},
-            UpdateExpression=(
-                "SET #s = :completed, payment_id = :payment, tracking_id = :tracking, "
-                "completed_at = :at, updated_at = :at"
-            ),
-            ConditionExpression="execution_arn = :me AND #s IN (:pending, :completed)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":completed": COMPLETED,
-                ":pending": PENDING,
-                ":payment": summary["payment_id"],
-                ":tracking": summary["tracking_id"],
-                ":at": completed_at,
-                ":me": execution_arn,
-            },
-        )
+    _update_own_order(
+        order_id,
+        execution_arn,
+        {
+            "status": COMPLETED,
+            "payment_id": summary["payment_id"],
+            "tracking_id": summary["tracking_id"],
+            "completed_at": completed_at,
+            "updated_at": completed_at,
+        },
+    )
     return completed_at
 
 
@@ -93,23 +104,16 @@ def cancel_order(order_id: str, execution_arn: str, reason: str, _: StepContext)
     its payment is being refunded and its stock released."""
     cancelled_at = now()
     try:
-        with transient_errors():
-            table(ORDERS_TABLE).update_item(
-                Key={"order_id": order_id},
-                UpdateExpression=(
-                    "SET #s = :cancelled, failure = :reason, cancelled_at = :at, updated_at = :at"
-                ),
-                ConditionExpression="execution_arn = :me AND #s IN (:pending, :completed)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":cancelled": CANCELLED,
-                    ":pending": PENDING,
-                    ":completed": COMPLETED,
-                    ":reason": reason,
-                    ":at": cancelled_at,
-                    ":me": execution_arn,
-                },
-            )
+        _update_own_order(
+            order_id,
+            execution_arn,
+            {
+                "status": CANCELLED,
+                "failure": reason,
+                "cancelled_at": cancelled_at,
+                "updated_at": cancelled_at,
+            },
+        )
     except ClientError as error:
         if not is_condition_failure(error):
             raise
