@@ -88,8 +88,9 @@ def table(env_name: str) -> Any:
 
 
 def client() -> Any:
-    """The resource's low-level client: it still takes and returns plain Python values, and it is
-    the only way to call TransactWriteItems."""
+    """The resource's low-level client: it still takes and returns plain Python values, it is the
+    only way to call TransactWriteItems, and its `exceptions` are the modeled errors the resource
+    raises (`except client().exceptions.ConditionalCheckFailedException`)."""
     return _resource().meta.client
 
 
@@ -101,14 +102,6 @@ def payment_key(order_id: str) -> str:
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def is_conditional_failure(error: ClientError) -> bool:
-    return error_code(error) == "ConditionalCheckFailedException"
 
 
 def old_item(error: ClientError) -> dict[str, Any] | None:
@@ -136,7 +129,7 @@ def deserialize(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def raise_if_transient(error: ClientError) -> None:
     """Turn throttling, contention and 5xx answers into TransientError; leave the rest alone."""
-    code = error_code(error)
+    code = str(error.response.get("Error", {}).get("Code", ""))
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     if code in _TRANSIENT_CODES or status >= 500:
         raise TransientError(f"DynamoDB {code or status}: {error}") from error

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 
 from .. import tables
 from ..errors import InvalidOrderError
@@ -48,9 +47,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-    except ClientError as error:
-        if not tables.is_conditional_failure(error):
-            raise
+    except tables.client().exceptions.ConditionalCheckFailedException as error:
         order = tables.old_item(error)
         if order is None:
             outcome = "order was never created"

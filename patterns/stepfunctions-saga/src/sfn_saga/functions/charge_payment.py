@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 
 from .. import payments, tables
 from ..errors import OrderStateError
@@ -53,9 +52,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
             logger.info("payment charged", extra={"amount": str(amount), "charge_id": charge_id})
-        except ClientError as error:
-            if not tables.is_conditional_failure(error):
-                raise
+        except tables.client().exceptions.ConditionalCheckFailedException as error:
             record = tables.old_item(error) or record  # a concurrent attempt recorded it first
     else:
         logger.info("payment already charged", extra={"charge_id": record.get("charge_id")})
@@ -96,9 +93,7 @@ def _mark_order_charged(order_id: str, key: str) -> None:
                 },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-    except ClientError as error:
-        if not tables.is_conditional_failure(error):
-            raise
+    except tables.client().exceptions.ConditionalCheckFailedException as error:
         status = (tables.old_item(error) or {}).get("status", "missing")
         # The charge stands; the saga's catch refunds it (refund is keyed the same way).
         raise OrderStateError(f"order {order_id} is {status}, cannot record the charge") from None

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 
 from .. import tables
 from ..errors import DuplicateOrderError, InvalidOrderError
@@ -49,9 +48,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 ConditionExpression="attribute_not_exists(order_id)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-    except ClientError as error:
-        if not tables.is_conditional_failure(error):
-            raise
+    except tables.client().exceptions.ConditionalCheckFailedException as error:
         existing = tables.old_item(error) or {}
         if existing.get("saga_id") != saga_id:
             raise DuplicateOrderError(

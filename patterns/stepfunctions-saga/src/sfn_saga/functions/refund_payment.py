@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 
 from .. import payments, tables
 from ..models import PAYMENT_CHARGED, PAYMENT_REFUNDED, StepEvent, validated
@@ -54,9 +53,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                     },
                 )
             logger.info("payment refunded", extra={"refund_id": refund_id})
-        except ClientError as error:
-            if not tables.is_conditional_failure(error):
-                raise
+        except tables.client().exceptions.ConditionalCheckFailedException:
             logger.info("payment was refunded concurrently")  # same key, same refund id
     else:
         refund_id = str(record.get("refund_id", ""))
@@ -78,7 +75,5 @@ def _mark_order_refunded(order_id: str, refund_id: str) -> None:
                 ConditionExpression="attribute_exists(order_id)",
                 ExpressionAttributeValues={":now": tables.now(), ":rid": refund_id},
             )
-    except ClientError as error:
-        if not tables.is_conditional_failure(error):
-            raise
+    except tables.client().exceptions.ConditionalCheckFailedException:
         logger.warning("refunded a payment whose order does not exist")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 
 from .. import tables
 from ..errors import OrderStateError
@@ -57,9 +56,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         with tables.transient_errors():
             tables.client().transact_write_items(TransactItems=transaction)
-    except ClientError as error:
-        if tables.error_code(error) != "TransactionCanceledException":
-            raise
+    except tables.client().exceptions.TransactionCanceledException as error:
         reason = tables.cancellation_reasons(error)[0]
         if reason["Code"] != "ConditionalCheckFailed":
             raise

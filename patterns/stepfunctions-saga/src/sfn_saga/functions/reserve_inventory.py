@@ -77,9 +77,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         with tables.transient_errors():
             tables.client().transact_write_items(TransactItems=transaction)
-    except ClientError as error:
-        if tables.error_code(error) != "TransactionCanceledException":
-            raise
+    except tables.client().exceptions.TransactionCanceledException as error:
         return _explain_cancellation(order_id, items, signature, error)
 
     logger.info("inventory reserved", extra={"reservation": signature})

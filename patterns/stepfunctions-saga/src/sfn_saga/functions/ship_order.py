@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 
 from .. import tables
 from ..errors import OrderStateError
@@ -44,9 +43,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-    except ClientError as error:
-        if not tables.is_conditional_failure(error):
-            raise
+    except tables.client().exceptions.ConditionalCheckFailedException as error:
         status = (tables.old_item(error) or {}).get("status", "missing")
         raise OrderStateError(f"order {order_id} is {status}, only CHARGED can ship") from None
     logger.info("order shipped", extra={"tracking_id": tracking_id})
