@@ -4,7 +4,6 @@ the invariants a saga must keep whatever fails."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from sfn_saga import tables
 
 from catalog.testing import running_code
 
@@ -128,10 +128,16 @@ class Saga:
         self.aws.faults.clear()
         for logical, table in self.table_names.items():
             key = TABLE_KEYS[logical]
-            for item in self._scan(table):
-                self.dynamodb.delete_item(
-                    TableName=table, Key={key: _serializer.serialize(item[key])}
-                )
+            deletes = [
+                {"DeleteRequest": {"Key": {key: _serializer.serialize(item[key])}}}
+                for item in self._scan(table)
+            ]
+            for first in range(0, len(deletes), 25):  # BatchWriteItem takes 25 requests
+                request = {table: deletes[first : first + 25]}
+                while request:
+                    request = self.dynamodb.batch_write_item(RequestItems=request)[
+                        "UnprocessedItems"
+                    ]
 
     def seed(self, seed: dict[str, list[dict[str, Any]]]) -> None:
         """A scenario's `seed`: items written to the named tables before the run."""
@@ -183,15 +189,10 @@ class Saga:
         )["executionArn"]
 
     def wait(self, arns: list[str], timeout: float = 180.0) -> None:
-        """Wait until every execution has finished. Polls one execution at a time: describing all
-        of them in a tight loop would steal the interpreter from the executions themselves."""
-        pending, deadline = list(arns), time.monotonic() + timeout
-        while pending:
-            if self.sfn.describe_execution(executionArn=pending[0])["status"] != "RUNNING":
-                pending.pop(0)
-                continue
-            assert time.monotonic() < deadline, f"{len(pending)} executions still running"
-            time.sleep(0.01)
+        """Wait until every execution has finished: woken by the embedded AWS as each one ends,
+        never polling (a poll is a request that competes with the executions)."""
+        pending = self.aws.executions.wait(arns, timeout)
+        assert not pending, f"{len(pending)} executions still running after {timeout:.0f} s"
 
     def result(self, arn: str) -> Run:
         described = self.sfn.describe_execution(executionArn=arn)
@@ -242,60 +243,113 @@ class Saga:
 
     def invariant_problems(self, initial_stock: dict[str, int], runs: list[Run]) -> list[str]:
         """What must hold after any mix of successes, failures and compensations, counted over
-        rows: stock conserved, one net charge per shipped order and none otherwise, no order left
-        half-done, compensations in reverse order of the steps they undo."""
-        orders, stock = self.orders(), self.stock()
-        payments: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for payment in self.payments():
-            payments[payment["order_id"]].append(payment)
-        problems = [f"{r.arn}: {r.status}, not finished" for r in runs if r.status not in FINISHED]
+        every row: see `problems_in`."""
+        return problems_in(Rows(self.orders(), self.stock(), self.payments()), initial_stock, runs)
 
-        held: Counter[str] = Counter()
-        for order_id, order in orders.items():
-            if order["status"] not in ("SHIPPED", "CANCELLED"):
-                problems.append(f"{order_id}: left {order['status']}")
+    def own_rows(self, order_id: str, skus: list[str]) -> Rows:
+        """One order's own rows (its order, its payment under the order's idempotency key) and
+        the stock of `skus`, read in one consistent BatchGetItem: what `problems_in` needs to
+        judge one run, whatever the number of rows other runs left."""
+        wanted = {
+            "orders": [order_id],
+            "inventory": skus,
+            "payments": [tables.payment_key(order_id)],
+        }
+        by_table = {self.table_names[logical]: logical for logical in wanted}
+        request: dict[str, Any] = {
+            self.table_names[logical]: {
+                "Keys": [{TABLE_KEYS[logical]: {"S": key}} for key in keys],
+                "ConsistentRead": True,
+            }
+            for logical, keys in wanted.items()
+        }
+        found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        while request:
+            answer = self.dynamodb.batch_get_item(RequestItems=request)
+            for table, items in answer["Responses"].items():
+                found[by_table[table]] += [
+                    {k: _deserializer.deserialize(v) for k, v in i.items()} for i in items
+                ]
+            request = answer.get("UnprocessedKeys") or {}
+        return Rows(
+            {o["order_id"]: o for o in found["orders"]},
+            {i["sku"]: int(i["stock"]) for i in found["inventory"]},
+            found["payments"],
+        )
+
+
+@dataclass
+class Rows:
+    """Table rows as the invariants read them: orders by id, stock by SKU, payment rows."""
+
+    orders: dict[str, dict[str, Any]]
+    stock: dict[str, int]
+    payments: list[dict[str, Any]]
+
+    def shipped_units(self) -> Counter[str]:
+        """Units that left the stock with the SHIPPED orders among these rows."""
+        shipped: Counter[str] = Counter()
+        for order in self.orders.values():
             if order["status"] == "SHIPPED":
                 for item in order["items"]:
-                    held[item["sku"]] += int(item["quantity"])
-            elif "reserved_at" in order and "released_at" not in order:
-                problems.append(f"{order_id}: cancelled but its stock was never released")
-        for sku, initial in initial_stock.items():
-            current = stock.get(sku, 0)
-            if current < 0:
-                problems.append(f"{sku}: negative stock {current}")
-            if initial != current + held[sku]:
-                problems.append(
-                    f"stock of {sku} not conserved: initial {initial} != current {current}"
-                    f" + shipped {held[sku]}"
-                )
+                    shipped[item["sku"]] += int(item["quantity"])
+        return shipped
 
-        for order_id in sorted(set(orders) | set(payments)):
-            order, rows = orders.get(order_id), payments.get(order_id, [])
-            charged = [p for p in rows if p["status"] == "CHARGED"]
-            status = order["status"] if order else None
-            if len(rows) > 1:
-                problems.append(f"{order_id}: {len(rows)} payment rows ({len(charged)} CHARGED)")
-            if status == "SHIPPED":
-                if len(charged) != 1 or charged[0]["amount"] != order["amount"]:  # type: ignore[index]
-                    problems.append(f"{order_id}: shipped with {len(charged)} net charges")
-            elif charged:
-                problems.append(f"{order_id}: {status}, yet {len(charged)} net charges")
-            if any(p["status"] not in ("CHARGED", "REFUNDED") for p in rows):
-                problems.append(f"{order_id}: payment rows {[p['status'] for p in rows]}")
 
-        for run in runs:
-            order = orders.get(run.order_id or "")
-            if run.status == "SUCCEEDED" and (order is None or order["status"] != "SHIPPED"):
-                problems.append(f"{run.arn}: succeeded, order {order}")
-            elif (
-                run.status == "FAILED"
-                and order is not None
-                and order["saga_id"] == run.arn
-                and order["status"] != "CANCELLED"
-            ):
-                problems.append(f"{run.arn}: failed, order {order['status']}")
-            problems += compensation_order_problems(run)
-        return problems
+def problems_in(rows: Rows, initial_stock: dict[str, int], runs: list[Run]) -> list[str]:
+    """What must hold after any mix of successes, failures and compensations, counted over
+    `rows`: stock conserved (`initial_stock` = current + shipped by the orders in `rows`), one net
+    charge per shipped order and none otherwise, no order left half-done, compensations in
+    reverse order of the steps they undo."""
+    orders, stock = rows.orders, rows.stock
+    payments: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for payment in rows.payments:
+        payments[payment["order_id"]].append(payment)
+    problems = [f"{r.arn}: {r.status}, not finished" for r in runs if r.status not in FINISHED]
+
+    held = rows.shipped_units()
+    for order_id, order in orders.items():
+        if order["status"] not in ("SHIPPED", "CANCELLED"):
+            problems.append(f"{order_id}: left {order['status']}")
+        if order["status"] != "SHIPPED" and "reserved_at" in order and "released_at" not in order:
+            problems.append(f"{order_id}: cancelled but its stock was never released")
+    for sku, initial in initial_stock.items():
+        current = stock.get(sku, 0)
+        if current < 0:
+            problems.append(f"{sku}: negative stock {current}")
+        if initial != current + held[sku]:
+            problems.append(
+                f"stock of {sku} not conserved: initial {initial} != current {current}"
+                f" + shipped {held[sku]}"
+            )
+
+    for order_id in sorted(set(orders) | set(payments)):
+        order, paid = orders.get(order_id), payments.get(order_id, [])
+        charged = [p for p in paid if p["status"] == "CHARGED"]
+        status = order["status"] if order else None
+        if len(paid) > 1:
+            problems.append(f"{order_id}: {len(paid)} payment rows ({len(charged)} CHARGED)")
+        if status == "SHIPPED":
+            if len(charged) != 1 or charged[0]["amount"] != order["amount"]:  # type: ignore[index]
+                problems.append(f"{order_id}: shipped with {len(charged)} net charges")
+        elif charged:
+            problems.append(f"{order_id}: {status}, yet {len(charged)} net charges")
+        if any(p["status"] not in ("CHARGED", "REFUNDED") for p in paid):
+            problems.append(f"{order_id}: payment rows {[p['status'] for p in paid]}")
+
+    for run in runs:
+        order = orders.get(run.order_id or "")
+        if run.status == "SUCCEEDED" and (order is None or order["status"] != "SHIPPED"):
+            problems.append(f"{run.arn}: succeeded, order {order}")
+        elif (
+            run.status == "FAILED"
+            and order is not None
+            and order["saga_id"] == run.arn
+            and order["status"] != "CANCELLED"
+        ):
+            problems.append(f"{run.arn}: failed, order {order['status']}")
+        problems += compensation_order_problems(run)
+    return problems
 
 
 FINISHED = ("SUCCEEDED", "FAILED")

@@ -1,7 +1,7 @@
 """Fault injection on the deployed saga: a failure at every task and every compensation, hundreds
 of randomized runs, and contention for the last units. After every run the invariants hold, counted
 over rows: stock is conserved, one net charge per shipped order and none otherwise, no order left
-half-done, compensations in reverse order."""
+half-done, compensations in reverse order (each run over its own rows, then every row at the end)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sfn_saga_e2e import COMPENSATIONS, FORWARD, STATE_OF_FUNCTION, Run, Saga, order_id_of
+from sfn_saga_e2e import (
+    COMPENSATIONS,
+    FORWARD,
+    STATE_OF_FUNCTION,
+    Run,
+    Saga,
+    order_id_of,
+    problems_in,
+)
 
 from catalog.testing import FaultCoverage, FaultRuns, fault_runs
 
@@ -278,8 +286,10 @@ class PlannedFaults:
 
 
 def randomized_runs(saga: Saga, runs: FaultRuns) -> tuple[FaultCoverage, Counter[str]]:
-    """Run after run, each checked against its prediction and then every invariant over every
-    row, before the next starts: a violation cannot be repaired or masked by a later run."""
+    """Run after run, each checked against its prediction and then every invariant over its own
+    rows, before the next starts; after the last, every invariant over every row. A violation
+    cannot be repaired or masked by a later run: the stock shipped by earlier runs is carried over
+    as their own checks counted it, so a later run that touches it breaks the conservation count."""
     initial = start_with_stock(saga, STOCK)
     plans: dict[str, Plan] = {}
     saga.aws.faults.set_policy(PlannedFaults(saga, plans))
@@ -287,10 +297,12 @@ def randomized_runs(saga: Saga, runs: FaultRuns) -> tuple[FaultCoverage, Counter
     outcomes: Counter[str] = Counter()
     prefix = f"rnd-{uuid.uuid4().hex[:8]}"  # this test's own keys
     done: list[Run] = []
+    shipped_before: Counter[str] = Counter()  # units shipped by the runs checked so far
     for n in range(runs.runs):
         plan = make_plan(runs.rng(n), f"{prefix}-{n:04d}")
-        plans[plan.order["order_id"]] = plan
-        started = time.perf_counter()
+        order_id = plan.order["order_id"]
+        plans[order_id] = plan
+        started, cpu = time.perf_counter(), time.process_time()
         run = saga.run(plan.order)
         ran = time.perf_counter()
         done.append(run)
@@ -299,7 +311,10 @@ def randomized_runs(saga: Saga, runs: FaultRuns) -> tuple[FaultCoverage, Counter
             [predict(plan, True), predict(plan, False)] if plan.rare else [predict(plan, True)]
         )
         problems = [] if (run.status, run.error, run.tasks) in options else [f"{run} != {options}"]
-        problems += saga.invariant_problems(initial, done)
+        rows = saga.own_rows(order_id, list(initial))
+        remaining = {sku: units - shipped_before[sku] for sku, units in initial.items()}
+        problems += problems_in(rows, remaining, [run])
+        shipped_before += rows.shipped_units()
         checked = time.perf_counter()
         assert not problems, f"run {n} ({runs.replay(n)}): {plan}\n" + "\n".join(problems)
         forward = [t for t in run.tasks if t in FORWARD]
@@ -307,8 +322,12 @@ def randomized_runs(saga: Saga, runs: FaultRuns) -> tuple[FaultCoverage, Counter
             run.tasks,
             forward[-1:] if run.status == "FAILED" else [],
             (ran - started, checked - ran),
+            time.process_time() - cpu,
         )
         outcomes[run.error or run.status] += 1
+    problems = saga.invariant_problems(initial, done)  # every row, every run
+    replay = runs.replay_of_first(problems, list(plans))
+    assert not problems, f"after {runs.runs} runs ({replay}):\n" + "\n".join(problems)
     return coverage, outcomes
 
 
