@@ -124,8 +124,11 @@ class Chain:
             for page in client.get_paginator("scan").paginate(
                 TableName=name, ProjectionExpression="#k", ExpressionAttributeNames={"#k": key}
             ):
-                for item in page["Items"]:
-                    client.delete_item(TableName=name, Key={key: item[key]})
+                deletes = [{"DeleteRequest": {"Key": {key: item[key]}}} for item in page["Items"]]
+                for first in range(0, len(deletes), 25):  # BatchWriteItem takes 25 requests
+                    request = {name: deletes[first : first + 25]}
+                    while request:
+                        request = client.batch_write_item(RequestItems=request)["UnprocessedItems"]
 
     def seed(self, stock: Mapping[str, int] = STOCK) -> None:
         client = self.ctx.client("dynamodb")

@@ -1,8 +1,9 @@
 """Randomized fault injection (seeded, reproducible): hundreds of orders, each with a failure point
 drawn so that every step and every compensation is reached in at least 20% of the runs, and
 absorbed failures before and after the other workers' side effects. After EVERY run, counted over
-rows: stock is conserved, one net charge per completed order and none otherwise, every failed
-execution fully compensated, in reverse order.
+that run's own rows (its order, reservation and payment, and the stock): stock is conserved, one
+net charge per completed order and none otherwise, every failed execution fully compensated, in
+reverse order. After the last run the same invariants are counted over every row of every table.
 
 Reproduce: CATALOG_FAULT_SEED=<seed> CATALOG_FAULT_RUNS=<n> (the failure message prints both).
 """
@@ -17,8 +18,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from dfc_harness import Chain, Outcome, invariant_problems, order
+from boto3.dynamodb.types import TypeDeserializer
+from dfc_harness import KEYS, Chain, Outcome, invariant_problems, order, outcome_of
+from durable_chain.functions.inventory import reservation_key
 
+from catalog.drivers.observe import plain
 from catalog.testing import FaultCoverage, FaultRuns, fault_runs
 
 DEFAULT_SEED = 20250611
@@ -147,9 +151,54 @@ def compensation_order_problems(outcome: Outcome) -> list[str]:
     return problems
 
 
+def own_rows(
+    chain: Chain, order_id: str, payment_keys: set[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """One run's own rows (its order, its reservation, the payments under the keys it used) and
+    the stock rows, read in one consistent BatchGetItem: the rows `invariant_problems` needs to
+    judge that run, whatever the number of runs before it."""
+    client, deserializer = chain.ctx.client("dynamodb"), TypeDeserializer()
+    names = chain.table_names
+    wanted = {
+        "orders": [order_id],
+        "inventory": [*STOCK, reservation_key(order_id)],
+        "payments": sorted(payment_keys),
+    }
+    rows: dict[str, list[dict[str, Any]]] = {logical: [] for logical in names}
+    by_table = {name: logical for logical, name in names.items()}
+    request = {
+        names[logical]: {
+            "Keys": [{KEYS[logical]: {"S": key}} for key in keys],
+            "ConsistentRead": True,
+        }
+        for logical, keys in wanted.items()
+        if keys
+    }
+    while request:
+        answer = client.batch_get_item(RequestItems=request)
+        for table, items in answer["Responses"].items():
+            rows[by_table[table]] += [
+                plain({k: deserializer.deserialize(v) for k, v in item.items()}) for item in items
+            ]
+        request = answer.get("UnprocessedKeys") or {}
+    return rows
+
+
+def held_units(rows: dict[str, list[dict[str, Any]]]) -> Counter[str]:
+    """Units held by the live (RESERVED) reservations among `rows`."""
+    held: Counter[str] = Counter()
+    for row in rows["inventory"]:
+        if row.get("record") == "reservation" and row["status"] == "RESERVED":
+            for line in row["lines"]:
+                held[line["sku"]] += int(line["quantity"])
+    return held
+
+
 def randomized_runs(chain: Chain, runs: FaultRuns) -> tuple[FaultCoverage, Counter[str]]:
-    """Run after run, each checked against its plan and then every invariant over every row,
-    before the next starts: a violation cannot be repaired or masked by a later run."""
+    """Run after run, each checked against its plan and then every invariant over its own rows,
+    before the next starts; after the last, every invariant over every row. A violation cannot be
+    repaired or masked by a later run: stock held by earlier runs is carried over as their own
+    checks counted it, so a later run that touches it breaks the conservation count."""
     chain.clear()
     chain.seed(STOCK)
     plans: dict[str, Plan] = {}
@@ -162,31 +211,42 @@ def randomized_runs(chain: Chain, runs: FaultRuns) -> tuple[FaultCoverage, Count
     outcomes: Counter[str] = Counter()
     prefix = f"rnd-{uuid.uuid4().hex[:8]}"  # this test's own keys
     done: list[Outcome] = []
-    for n in range(runs.runs):
-        plan = make_plan(runs.rng(n), f"{prefix}-{n:04d}")
-        plans[plan.order_id] = plan
-        started = time.perf_counter()
-        outcome = chain.run(plan.payload, policy=policy)
-        ran = time.perf_counter()
-        done.append(outcome)
-        status, error, compensations = plan.expected()
-        seen = (outcome.status, outcome.error, [c.name for c in outcome.compensations])
-        problems = (
-            [] if seen == (status, error, compensations) else [f"{seen} != {plan.expected()}"]
-        )
-        problems += invariant_problems(chain.snapshot(), STOCK, done)
-        problems += compensation_order_problems(outcome)
-        keys = {c.event["idempotency_key"] for c in outcome.calls_to("payment")}
-        if len(keys) > 1:
-            problems.append(f"{plan.order_id}: {len(keys)} idempotency keys")
-        checked = time.perf_counter()
-        assert not problems, f"run {n} ({runs.replay(n)}): {plan}\n" + "\n".join(problems)
-        failed_at = next(
-            (op.name for op in reversed(outcome.ops) if op.name in STEPS and not op.ok), None
-        )
-        failed = [failed_at] if outcome.status == "FAILED" and failed_at else []
-        coverage.record(outcome.names, failed, (ran - started, checked - ran))
-        outcomes[outcome.error or outcome.status] += 1
+    held_before: Counter[str] = Counter()  # units reserved by the runs checked so far
+    with chain.app(policy=policy) as app:  # one runner, as one deployed orchestrator
+        for n in range(runs.runs):
+            plan = make_plan(runs.rng(n), f"{prefix}-{n:04d}")
+            plans[plan.order_id] = plan
+            started, cpu = time.perf_counter(), time.process_time()
+            first_call = len(app.calls)
+            arn = app.start(plan.payload)
+            outcome = outcome_of(arn, app.wait(arn), app.calls[first_call:])
+            ran = time.perf_counter()
+            done.append(outcome)
+            status, error, compensations = plan.expected()
+            seen = (outcome.status, outcome.error, [c.name for c in outcome.compensations])
+            problems = (
+                [] if seen == (status, error, compensations) else [f"{seen} != {plan.expected()}"]
+            )
+            keys = {c.event["idempotency_key"] for c in outcome.calls_to("payment")}
+            if len(keys) > 1:
+                problems.append(f"{plan.order_id}: {len(keys)} idempotency keys")
+            rows = own_rows(chain, plan.order_id, keys)
+            remaining = {sku: units - held_before[sku] for sku, units in STOCK.items()}
+            problems += invariant_problems(rows, remaining, [outcome])
+            problems += compensation_order_problems(outcome)
+            held_before += held_units(rows)
+            checked = time.perf_counter()
+            assert not problems, f"run {n} ({runs.replay(n)}): {plan}\n" + "\n".join(problems)
+            failed_at = next(
+                (op.name for op in reversed(outcome.ops) if op.name in STEPS and not op.ok), None
+            )
+            failed = [failed_at] if outcome.status == "FAILED" and failed_at else []
+            cpu = time.process_time() - cpu
+            coverage.record(outcome.names, failed, (ran - started, checked - ran), cpu)
+            outcomes[outcome.error or outcome.status] += 1
+    problems = invariant_problems(chain.snapshot(), STOCK, done)  # every row, every run
+    replay = runs.replay_of_first(problems, list(plans))
+    assert not problems, f"after {runs.runs} runs ({replay}):\n" + "\n".join(problems)
     return coverage, outcomes
 
 
