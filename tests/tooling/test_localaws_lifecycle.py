@@ -75,6 +75,7 @@ def test_environment_and_os_environ_are_restored_exactly(monkeypatch: pytest.Mon
 
 
 def test_stop_undoes_every_patch_and_removes_temp_dirs() -> None:
+    from botocore.endpoint import Endpoint
     from moto.awslambda.models import LambdaFunction
     from moto.core.config import default_user_config
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -85,8 +86,10 @@ def test_stop_undoes_every_patch_and_removes_temp_dirs() -> None:
         for name in ("__init__", "_invoke_lambda", "get_configuration", "update_configuration")
     }
     sfn_config = dict(default_user_config["stepfunctions"])
+    http_send = vars(Endpoint)["_send"]
 
     with LocalAws() as aws:
+        assert vars(Endpoint)["_send"] is not http_send  # the in-process transport
         workdir = aws._invoker.loader._workdir  # type: ignore[union-attr]
         assert workdir.is_dir()
         assert vars(LambdaFunction)["_invoke_lambda"] is not originals["_invoke_lambda"]
@@ -97,6 +100,7 @@ def test_stop_undoes_every_patch_and_removes_temp_dirs() -> None:
     assert not hasattr(StepFunctionResponse, "validate_state_machine_definition")
     assert not hasattr(StepFunctionResponse, "list_state_machine_versions")
     assert retrier_decl.time is time
+    assert vars(Endpoint)["_send"] is http_send
     assert dict(default_user_config["stepfunctions"]) == sfn_config
     assert not workdir.exists()
 

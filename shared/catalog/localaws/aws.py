@@ -14,7 +14,7 @@ import urllib.request
 from typing import Any
 
 from .. import interrupts
-from . import environ, hooks, output, shims
+from . import environ, hooks, output, shims, transport
 from .event_sources import SETTLE_TIMEOUT_S, EventSources, Settled
 from .executions import ExecutionEnds
 from .faults import FaultInjector
@@ -62,6 +62,7 @@ class LocalAws:
         self._inventory_clients: dict[str, Any] = {}
         self._patches = Patches()
         self._invoker: InProcessInvoker | None = None
+        self.transport: transport.InProcessTransport | None = None
         self._saved_env: dict[str, str | None] = {}
         self._installed_environ = False
         self._installed_output = False
@@ -171,6 +172,9 @@ class LocalAws:
 
     def _install(self) -> None:
         shims.install(self._patches)
+        # This process's clients skip the socket (catalog.localaws.transport); terraform keeps it.
+        self.transport = transport.InProcessTransport(self._server._server.app, self.port)
+        transport.install(self._patches, self.transport)
         # Late-bound lambdas: callers may replace the lists or flip the flag at any time.
         self._invoker = InProcessInvoker(self.faults, lambda call: self.invocations.append(call))
         hooks.install_invoker(self._patches, self._invoker)
