@@ -14,7 +14,7 @@ import urllib.request
 from typing import Any
 
 from .. import interrupts
-from . import environ, hooks, output, shims, transport
+from . import environ, hooks, output, shims, speedups, transport
 from .event_sources import SETTLE_TIMEOUT_S, EventSources, Settled
 from .executions import ExecutionEnds
 from .faults import FaultInjector
@@ -172,6 +172,7 @@ class LocalAws:
 
     def _install(self) -> None:
         shims.install(self._patches)
+        speedups.install(self._patches, self._server._server.app)
         # This process's clients skip the socket (catalog.localaws.transport); terraform keeps it.
         self.transport = transport.InProcessTransport(self._server._server.app, self.port)
         transport.install(self._patches, self.transport)
