@@ -13,6 +13,7 @@ import re
 import shutil
 import statistics
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -124,6 +125,14 @@ def zips_built_once() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(packaging, "build_pattern", build_pattern)
         yield
+
+
+def scenario_gaps(scenarios: Iterable[str], checked: Iterable[str]) -> dict[str, list[str]]:
+    """What a test module that checks a pattern's scenarios by name misses: scenarios of the
+    metadata it does not check (a new scenario needs its checks), and names it checks that the
+    metadata lacks (checks left for a renamed or removed scenario)."""
+    known, names = set(scenarios), set(checked)
+    return {"unchecked": sorted(known - names), "unknown": sorted(names - known)}
 
 
 # ------------------------------------------------------------------ planted defects
@@ -307,6 +316,85 @@ class FaultCoverage:
         table = self.table(seed)
         _COVERAGE_TABLES.append(table)
         return table
+
+
+class PhaseFaults:
+    """The fault policy of one run (`LocalAws.faults.set_policy`): per deployed function, the
+    phases at which its next invocations fail, in order. "before": the handler never ran;
+    "after": it ran and its side effects happened, the answer was lost."""
+
+    def __init__(self, pending: Mapping[str, Sequence[str]], error: str) -> None:
+        self.pending = {function: list(phases) for function, phases in pending.items()}
+        self.error = error
+        self.injected: list[tuple[str, str]] = []  # (function, phase), as injected
+
+    def __call__(self, function_name: str, event: Any, phase: str) -> str | None:
+        queue = self.pending.get(function_name)
+        if queue and queue[0] == phase:
+            queue.pop(0)
+            self.injected.append((function_name, phase))
+            return self.error
+        return None
+
+
+@dataclass
+class FaultRun:
+    """One run of a randomized suite, as its callbacks see it: they add the steps it reached
+    and a note for the failure message (what the run did)."""
+
+    index: int
+    rng: random.Random
+    faults: PhaseFaults
+    reached: set[str] = field(default_factory=set)
+    note: str = ""
+
+
+def run_fault_suite(
+    stack_run: Any,
+    coverage: FaultCoverage,
+    defaults: tuple[int, int],
+    plan: Callable[[random.Random, dict[str, str]], PhaseFaults],
+    one_run: Callable[[FaultRun], None],
+    check: Callable[[FaultRun], list[str]],
+) -> FaultRuns:
+    """The randomized suite on a deployed stack (a drivers.stack.StackRun on the embedded AWS),
+    `defaults` (seed, runs) overridden by CATALOG_FAULT_SEED / CATALOG_FAULT_RUNS. Run after
+    run: draw its faults (`plan`, given the stack's function names), run it with them injected
+    (`one_run`), then check the invariants (`check`: the problems found) before the next run
+    starts. A run reaches the steps its callbacks add and the functions invoked meanwhile; a
+    failure names the run, its faults and the line that replays it. At the end the coverage
+    table is printed and, from 100 runs on, every step must be reached in 20% of the runs."""
+    runs = fault_runs(*defaults)
+    aws = stack_run.ctx.aws
+    try:
+        for index in range(runs.runs):
+            rng = runs.rng(index)
+            run = FaultRun(index, rng, plan(rng, stack_run.function_names))
+            aws.faults.set_policy(run.faults)
+            seen, started, cpu = len(aws.invocations), time.perf_counter(), time.process_time()
+            try:
+                one_run(run)
+            finally:
+                aws.faults.set_policy(None)
+            ran = time.perf_counter()
+            problems = check(run)
+            invoked = {stack_run.short_name(i.function_name) for i in aws.invocations[seen:]}
+            coverage.record(
+                run.reached | (invoked & set(coverage.steps)),
+                {stack_run.short_name(function) for function, _ in run.faults.injected},
+                (ran - started, time.perf_counter() - ran),
+                time.process_time() - cpu,
+            )
+            assert not problems, (
+                f"run {index} ({runs.replay(index)}): {run.note} faults {run.faults.injected}\n"
+                + "\n".join(problems)
+            )
+    finally:
+        aws.faults.set_policy(None)
+    print(coverage.report(runs.seed))
+    if runs.runs >= 100:  # a replay of a few runs proves nothing about the spread
+        assert coverage.below(0.2) == [], coverage.table(runs.seed)
+    return runs
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -54,6 +54,29 @@ def table_rows(ctx: DriverContext, tables: Iterable[str] | None = None) -> Rows:
     return rows
 
 
+def rows_by_key(
+    ctx: DriverContext, logical: str, key: str, values: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The rows of one deployed table whose string hash key `key` is one of `values`, as plain
+    values (BatchGetItem, strongly consistent: 100 keys a call, unprocessed keys asked again).
+    What a check of one run's own rows reads instead of scanning the whole table."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    table = (ctx.outputs.get("table_names") or {})[logical]
+    dynamodb = ctx.client("dynamodb")
+    wanted = sorted(set(values))
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(wanted), 100):
+        keys = [{key: {"S": value}} for value in wanted[start : start + 100]]
+        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            answer = dynamodb.batch_get_item(RequestItems=request)
+            items += answer["Responses"].get(table, [])
+            request = answer.get("UnprocessedKeys") or {}
+    return [plain({k: deserializer.deserialize(v) for k, v in i.items()}) for i in items]
+
+
 def related_rows(rows: Rows, seeds: Iterable[str], link_keys: Iterable[str] = ()) -> Rows:
     """The rows of one run: rows that mention a seed (an identifier of the run, found in any
     string of the row, JSON strings included), then, round after round, rows whose top-level

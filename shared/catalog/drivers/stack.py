@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from .base import DriverContext, DriverError, ReportSpec, StepRecord
-from .observe import Rows, identifiers, json_or_text, related_rows, table_rows
+from .observe import Rows, identifiers, json_or_text, related_rows, rows_by_key, table_rows
 
 REMOTE_QUIET_S = 5.0
 REMOTE_POLL_S = 0.5
@@ -202,6 +203,9 @@ class StackRun:
 
     def table_rows(self) -> Rows:
         return table_rows(self.ctx)
+
+    def rows_by_key(self, logical: str, key: str, values: Iterable[str]) -> list[dict[str, Any]]:
+        return rows_by_key(self.ctx, logical, key, values)
 
     def report_rows(self, seeds: set[str]) -> Rows:
         """The rows of this run in the tables the report shows."""
