@@ -1,5 +1,7 @@
 """Planted defects: a deliberately broken copy of the processor runs on the deployed stack, and
-the invariant the randomized runs check must fail, naming what went wrong.
+the invariant the randomized runs check must fail, naming what went wrong: checked on the rows
+one run can have changed (what each randomized run checks) and on every row (what they check at
+the end).
 
 The broken build is swapped into the deployed function for the test only; the original build is
 put back afterwards. Each test uses sensors of its own, so the invariant of other tests is not
@@ -38,7 +40,7 @@ def _send(run: QueueRun, ledger: Ledger, sensor: str, *values: str | None) -> No
 
 def _broken_run(
     batch_stack: Any, tmp_path: Path, source: str, defect: tuple[str, str], *values: str | None
-) -> tuple[str, list[str]]:
+) -> tuple[str, list[list[str]]]:
     run = QueueRun(batch_stack.context())
     aws = batch_stack.aws
     aws.faults.clear()
@@ -51,20 +53,23 @@ def _broken_run(
         _send(run, ledger, sensor, *values)
         run.settle()
     aws.faults.clear()
-    return sensor, invariant_problems(ledger, Observed.read(run, {sensor}, set(ledger.sent)))
+    after_run = invariant_problems(ledger, Observed.after_run(run, ledger, set(ledger.sent)))
+    everything = invariant_problems(ledger, Observed.read(run, {sensor}, set(ledger.sent)))
+    return sensor, [after_run, everything]
 
 
 def test_a_processor_without_its_guard_fails_exactly_once(batch_stack: Any, tmp_path: Path) -> None:
-    sensor, problems = _broken_run(
+    sensor, checks = _broken_run(
         batch_stack, tmp_path, "sqs_batch_processing/ledger.py", APPLIES_EVERY_DELIVERY, "2.5"
     )
-    assert any(f"{sensor}: reading_count 2 != 1 readings" in p for p in problems), problems
+    for problems in checks:
+        assert any(f"{sensor}: reading_count 2 != 1 readings" in p for p in problems), problems
 
 
 def test_a_processor_that_drops_its_failures_loses_the_poison_message(
     batch_stack: Any, tmp_path: Path
 ) -> None:
-    sensor, problems = _broken_run(
+    sensor, checks = _broken_run(
         batch_stack,
         tmp_path,
         "sqs_batch_processing/functions/processor.py",
@@ -72,4 +77,5 @@ def test_a_processor_that_drops_its_failures_loses_the_poison_message(
         "1.0",
         None,
     )
-    assert any(f"({sensor}): applied 0, parked 0, discarded 0" in p for p in problems), problems
+    for problems in checks:
+        assert any(f"({sensor}): applied 0, parked 0, discarded 0" in p for p in problems), problems
