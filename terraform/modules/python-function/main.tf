@@ -5,6 +5,13 @@ locals {
   role_name        = "${var.function_name}-role"
   role_name_fits   = length(local.role_name) <= 64
   role_name_prefix = "${substr(var.function_name, 0, 37)}-"
+
+  # Powertools reads its service name and log level from the environment: set here, so every
+  # function given a service_name logs the same way.
+  environment_variables = merge(var.environment_variables, var.service_name == null ? {} : {
+    POWERTOOLS_SERVICE_NAME = var.service_name
+    POWERTOOLS_LOG_LEVEL    = var.powertools_log_level
+  })
 }
 
 # The log group is created (with retention) before the function, so Lambda never creates its own
@@ -101,10 +108,10 @@ resource "aws_lambda_function" "this" {
   }
 
   dynamic "environment" {
-    for_each = length(var.environment_variables) > 0 ? [1] : []
+    for_each = length(local.environment_variables) > 0 ? [1] : []
 
     content {
-      variables = var.environment_variables
+      variables = local.environment_variables
     }
   }
 

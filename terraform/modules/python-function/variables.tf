@@ -99,6 +99,28 @@ variable "environment_variables" {
   }
 }
 
+variable "service_name" {
+  description = "Powertools service name of the function's logs and metrics: sets POWERTOOLS_SERVICE_NAME (and POWERTOOLS_LOG_LEVEL to powertools_log_level); null sets neither."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.service_name == null ? true : can(regex("^[A-Za-z0-9_.-]{1,64}$", var.service_name))
+    error_message = "service_name must be null or 1-64 letters, digits, dots, hyphens and underscores, e.g. the pattern's name."
+  }
+}
+
+variable "powertools_log_level" {
+  description = "Level of the function's Powertools Logger (POWERTOOLS_LOG_LEVEL), set with service_name."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.powertools_log_level)
+    error_message = "powertools_log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of the function's log group in days; one of the values CloudWatch Logs accepts."
   type        = number
