@@ -8,16 +8,23 @@ deletion protection with one argument.
 
 from ._validation import LOG_RETENTION_DAYS, PolicyStatement
 from .function import DurableConfig, PythonFunction, PythonFunctionArgs
+from .function_set import FunctionSet, FunctionSetArgs, FunctionSpec
 from .layer import LambdaLayer, LambdaLayerArgs
+from .pattern import PatternCore
 from .settings import PatternSettings, pattern_settings
 from .state_machine import StateMachine, StateMachineArgs
 from .table import Table, TableArgs
+from .table_set import TableSet, TableSetArgs, TableSpec
 
 __all__ = [
     "LOG_RETENTION_DAYS",
     "DurableConfig",
+    "FunctionSet",
+    "FunctionSetArgs",
+    "FunctionSpec",
     "LambdaLayer",
     "LambdaLayerArgs",
+    "PatternCore",
     "PatternSettings",
     "PolicyStatement",
     "PythonFunction",
@@ -26,5 +33,8 @@ __all__ = [
     "StateMachineArgs",
     "Table",
     "TableArgs",
+    "TableSet",
+    "TableSetArgs",
+    "TableSpec",
     "pattern_settings",
 ]

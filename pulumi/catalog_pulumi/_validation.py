@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -13,6 +13,9 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
     1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
+
+# The actions an SQS event source mapping takes with the function's role.
+SQS_CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 
 _SID = re.compile(r"^[A-Za-z0-9]+$")
 _SERVICE_WILDCARD = re.compile(r"^[A-Za-z0-9-]+:\*$")
@@ -34,6 +37,12 @@ class PolicyStatement:
     sid: str
     actions: Sequence[str]
     resources: Sequence[pulumi.Input[str]]
+
+    @classmethod
+    def consume_queue(cls, sid: str, queue_arn: pulumi.Input[str]) -> PolicyStatement:
+        """What a function's role needs for an SQS event source mapping to deliver the queue's
+        messages to it (Lambda receives and deletes them with the function's role)."""
+        return cls(sid=sid, actions=SQS_CONSUMER_ACTIONS, resources=[queue_arn])
 
     def __post_init__(self) -> None:
         if not isinstance(self.sid, str) or not _SID.fullmatch(self.sid):
@@ -69,6 +78,23 @@ def check_choice(argument: str, value: object, choices: Iterable[object]) -> Non
 def check_pattern(argument: str, value: str, pattern: str, what: str) -> None:
     if not isinstance(value, str) or not re.fullmatch(pattern, value):
         raise ValueError(f"{argument}={value!r} must be {what}")
+
+
+def check_name_prefix(argument: str, value: str) -> None:
+    """A pattern's resource name prefix, as the Terraform roots validate `name_prefix`."""
+    check_pattern(argument, value, r"[a-z0-9-]{1,32}", "1-32 lowercase letters, digits and hyphens")
+
+
+def check_entries(
+    argument: str, entries: Mapping[str, object], kind: type, key_pattern: str, key_what: str
+) -> None:
+    """A non-empty mapping of `kind` objects (each validated when made) under checked keys."""
+    if not entries:
+        raise ValueError(f"{argument} must have at least one entry")
+    for key, entry in entries.items():
+        check_pattern(f"{argument} key", key, key_pattern, key_what)
+        if not isinstance(entry, kind):
+            raise ValueError(f"{argument}[{key!r}] must be a {kind.__name__}(...)")
 
 
 def check_range(argument: str, value: int, low: int, high: int) -> None:

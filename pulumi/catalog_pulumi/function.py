@@ -25,6 +25,7 @@ from ._validation import (
 _RUNTIMES = ("python3.11", "python3.12", "python3.13")
 _ARCHITECTURES = ("x86_64", "arm64")
 _LOG_FORMATS = ("JSON", "Text")
+_POWERTOOLS_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LOG_SID = "WriteOwnLogGroup"
 
 
@@ -66,8 +67,23 @@ class PythonFunctionArgs:
     # Layer version ARNs, in order (at most 5), e.g. a `LambdaLayer`'s arn.
     layers: Sequence[pulumi.Input[str]] = ()
     publish: bool = False
+    # Powertools service name of the function's logs: sets POWERTOOLS_SERVICE_NAME and
+    # POWERTOOLS_LOG_LEVEL (as the Terraform module's `service_name`); None sets neither.
+    service_name: str | None = None
+    powertools_log_level: str = "INFO"
     description: str = ""
     reserved_concurrent_executions: int = -1  # -1: unreserved
+
+    @property
+    def variables(self) -> dict[str, pulumi.Input[str]]:
+        """The function's environment: `environment`, and Powertools' settings with a service."""
+        if self.service_name is None:
+            return dict(self.environment)
+        return {
+            **self.environment,
+            "POWERTOOLS_SERVICE_NAME": self.service_name,
+            "POWERTOOLS_LOG_LEVEL": self.powertools_log_level,
+        }
 
     def __post_init__(self) -> None:
         check_pattern(
@@ -93,6 +109,12 @@ class PythonFunctionArgs:
             )  # fmt: skip
         check_retention("log_retention_days", self.log_retention_days)
         check_choice("log_format", self.log_format, _LOG_FORMATS)
+        if self.service_name is not None:
+            check_pattern(
+                "service_name", self.service_name, r"[A-Za-z0-9_.-]{1,64}",
+                "1-64 letters, digits, dots, hyphens and underscores, e.g. the pattern's name",
+            )  # fmt: skip
+        check_choice("powertools_log_level", self.powertools_log_level, _POWERTOOLS_LOG_LEVELS)
         check_statements(self.policy_statements, reserved_sids=[_LOG_SID])
         check_managed_policy_arns("managed_policy_arns", self.managed_policy_arns)
         check_layers("layers", self.layers)
@@ -178,8 +200,8 @@ class PythonFunction(pulumi.ComponentResource):
             package_type="Zip",
             code=pulumi.FileArchive(str(args.code_path)),
             environment=(
-                aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment))
-                if args.environment
+                aws.lambda_.FunctionEnvironmentArgs(variables=args.variables)
+                if args.variables
                 else None
             ),
             # Levels stated for JSON (Lambda's defaults): left unset, the provider plans a new

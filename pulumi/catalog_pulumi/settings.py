@@ -8,14 +8,11 @@ pattern's default), `logRetentionDays` (14, a value CloudWatch Logs accepts), `d
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pulumi
 
-from ._validation import check_retention
-
-_NAME_PREFIX = re.compile(r"[a-z0-9-]{1,32}")
+from ._validation import check_name_prefix, check_retention
 
 
 @dataclass(frozen=True)
@@ -31,10 +28,7 @@ def pattern_settings(config: pulumi.Config | None = None) -> PatternSettings:
     prefix = config.get("namePrefix")
     if prefix is None:
         raise ValueError("namePrefix is not set: declare its default in Pulumi.yaml (config:)")
-    if not _NAME_PREFIX.fullmatch(prefix):
-        raise ValueError(
-            f"namePrefix={prefix!r} must be 1-32 lowercase letters, digits and hyphens"
-        )
+    check_name_prefix("namePrefix", prefix)
     try:
         retention = config.get_int("logRetentionDays")
         protection = config.get_bool("deletionProtection")
