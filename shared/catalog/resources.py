@@ -390,6 +390,19 @@ def _hcl_resources(
                         )
 
 
+def output_names(root: Path) -> set[str]:
+    """The outputs a Terraform folder declares, whichever of its .tf files (a root's own, or one
+    it links from terraform/pattern-root/) declares them."""
+    import hcl2  # local import: only the Terraform paths need the parser
+
+    return {
+        _unquote(name)
+        for path in sorted(root.glob("*.tf"))
+        for block in hcl2.loads(path.read_text()).get("output", [])
+        for name in block
+    }
+
+
 class HclError(Exception):
     """A Terraform file that python-hcl2 cannot parse."""
 

@@ -228,8 +228,9 @@ def error_kinds(src_dir: Path) -> set[str]:
 def static_output_keys(terraform_dir: Path, output: str) -> set[str] | None:
     """The keys of a map output, read from the HCL without deploying; None when not static.
 
-    Follows the usual shapes: a literal map, and `{ for k, v in module.M : k => ... }` where
-    module M has `for_each` over a literal map or a `local.L` literal map.
+    Follows the usual shapes: a literal map, `{ for k, v in module.M : k => ... }` where module M
+    has `for_each` over a literal map or a `local.L` literal map, and `module.M.names` where M is
+    the catalog's dynamodb-tables module (its keys are those of its `tables` argument).
     """
     documents = []
     for path in sorted(terraform_dir.glob("*.tf")) if terraform_dir.is_dir() else []:
@@ -240,6 +241,9 @@ def static_output_keys(terraform_dir: Path, output: str) -> set[str] | None:
     value = _block_attr(documents, "output", output, "value")
     if isinstance(value, dict):
         return {_unquote(k) for k in value if k != "__is_block__"}
+    names = re.fullmatch(r"\$\{module\.(\w+)\.names\}", str(value or ""))
+    if names is not None:
+        return _literal_keys(documents, _block_attr(documents, "module", names.group(1), "tables"))
     match = re.fullmatch(r"\$\{\{for \w+, ?\w+ in module\.(\w+) ?: .*\}\}", str(value or ""))
     if match is None:
         return None

@@ -112,12 +112,13 @@ def test_environment_precedence_and_restore(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_missing_outputs_and_unknown_overrides_are_driver_errors() -> None:
-    with pytest.raises(DriverError, match="orchestrator_function_name"):
-        driver.resolve_functions(DriverContext(pattern=PATTERN, outputs={}))
-    outputs = {
-        "orchestrator_function_name": "x-orchestrator",
-        "worker_function_names": {"inventory": "x-inventory"},
-    }
+    for outputs in ({}, {"function_names": {"inventory": "x-inventory"}}):
+        with pytest.raises(DriverError, match="function_names with 'orchestrator'"):
+            driver.resolve_functions(DriverContext(pattern=PATTERN, outputs=outputs))
+    with pytest.raises(DriverError, match="and the workers"):
+        outputs = {"function_names": {"orchestrator": "x-orchestrator"}}
+        driver.resolve_functions(DriverContext(pattern=PATTERN, outputs=outputs))
+    outputs = {"function_names": {"orchestrator": "x-orchestrator", "inventory": "x-inventory"}}
     with mock_aws(), pytest.raises(DriverError, match="unknown function"):  # no real endpoint
         driver.resolve_functions(
             DriverContext(pattern=PATTERN, outputs=outputs), {"billing": print}
@@ -156,8 +157,8 @@ def moto_ctx(monkeypatch: pytest.MonkeyPatch) -> Iterator[DriverContext]:
                 TableName=names["inventory"], Item={"sku": {"S": sku}, "stock": {"N": str(stock)}}
             )
         outputs = {
-            "orchestrator_function_name": "drv-orchestrator",
-            "worker_function_names": {w: f"drv-{w}" for w in WORKERS},
+            "function_names": {"orchestrator": "drv-orchestrator"}
+            | {w: f"drv-{w}" for w in WORKERS},
             "table_names": names,
         }
         yield DriverContext(pattern=PATTERN, outputs=outputs, aws=FakeAws())  # type: ignore[arg-type]

@@ -96,6 +96,10 @@ def test_export_holds_everything_and_refers_nowhere_outside(
     ):
         assert required in files
     assert {f"events/{n}.json" for n in pattern.scenarios} <= set(files)
+    # The files a root links from terraform/pattern-root/ are real files in the export.
+    links = [p.name for p in (pattern.root / "terraform").iterdir() if p.is_symlink()]
+    assert links and all((dest / "terraform" / n).read_bytes() for n in links)
+    assert [p for p in dest.rglob("*") if p.is_symlink()] == []
     assert (dest / "src" / "requirements.txt").read_bytes() == (
         pattern.root / "src" / "requirements.txt"
     ).read_bytes()

@@ -10,25 +10,22 @@ import pulumi_aws as aws
 from catalog.packaging import build_layer, build_pattern
 from catalog_pulumi import (
     DurableConfig,
+    FunctionSpec,
     LambdaLayer,
     LambdaLayerArgs,
+    PatternCore,
     PolicyStatement,
     PythonFunction,
     PythonFunctionArgs,
-    Table,
-    TableArgs,
+    TableSpec,
     pattern_settings,
 )
 
 PATTERN_DIR = Path(__file__).resolve().parent.parent
+SERVICE = "durable-function-chaining"
 ALIAS = "live"
 TABLES = {"orders": "order_id", "inventory": "sku", "payments": "idempotency_key"}
 ITEM_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-# Powertools Logger takes its service name and level from here, in every function.
-POWERTOOLS_ENVIRONMENT = {
-    "POWERTOOLS_SERVICE_NAME": "durable-function-chaining",
-    "POWERTOOLS_LOG_LEVEL": "INFO",
-}
 # Worker -> (description, table it may use). Same least-privilege matrix as ../terraform.
 WORKERS = {
     "inventory": (
@@ -42,18 +39,9 @@ WORKERS = {
 
 settings = pattern_settings()
 prefix = settings.name_prefix
-tables = {
-    key: Table(
-        key,
-        TableArgs(
-            name=f"{prefix}-{key}",
-            hash_key=hash_key,
-            deletion_protection=settings.deletion_protection,
-        ),
-    )
-    for key, hash_key in TABLES.items()
-}
 zips = build_pattern(PATTERN_DIR)
+pattern = PatternCore(settings, code_package="durable_chain", service_name=SERVICE, zips=zips)
+tables = pattern.tables({key: TableSpec(hash_key=hash_key) for key, hash_key in TABLES.items()})
 # boto3, the durable SDK, Powertools and pydantic (src/requirements.lock) ship once, in this layer;
 # every function zip holds only the pattern's own code.
 dependencies = LambdaLayer(
@@ -66,41 +54,40 @@ dependencies = LambdaLayer(
 )
 partition = aws.get_partition().partition  # for the AWS managed policy's ARN
 
-workers, aliases = {}, {}
-for key, (description, table) in WORKERS.items():
-    workers[key] = PythonFunction(
-        key,
-        PythonFunctionArgs(
-            function_name=f"{prefix}-{key}",
-            description=description,
-            handler=f"durable_chain.functions.{key}.handler",
-            code_path=zips[key],
-            layers=[dependencies.arn],
-            environment=POWERTOOLS_ENVIRONMENT
-            | ({f"{table.upper()}_TABLE": tables[table].name} if table else {}),
-            log_retention_days=settings.log_retention_days,
-            policy_statements=(
-                [
-                    PolicyStatement(
-                        sid=f"{table.title()}Table",
-                        actions=ITEM_ACTIONS,
-                        resources=[tables[table].arn],
-                    )
-                ]
-                if table
-                else []
-            ),
-            publish=True,  # a numbered version per change, for the alias below
+
+def worker(description: str, table: str | None) -> FunctionSpec:
+    """Exactly ITEM_ACTIONS on exactly its table, if it has one."""
+    return FunctionSpec(
+        description=description,
+        environment={f"{table.upper()}_TABLE": tables.names[table]} if table else {},
+        policy_statements=(
+            [
+                PolicyStatement(
+                    sid=f"{table.title()}Table",
+                    actions=ITEM_ACTIONS,
+                    resources=[tables.arns[table]],
+                )
+            ]
+            if table
+            else []
         ),
+        layers=[dependencies.arn],
+        publish=True,  # a numbered version per change, for the aliases below
     )
-    # The orchestrator calls workers through this alias only.
-    aliases[key] = aws.lambda_.Alias(
+
+
+functions = pattern.functions({key: worker(*spec) for key, spec in WORKERS.items()})
+# The orchestrator calls workers through these aliases only.
+aliases = {
+    key: aws.lambda_.Alias(
         f"{key}-{ALIAS}",
         name=ALIAS,
         description="Version the orchestrator invokes.",
-        function_name=workers[key].function_name,
-        function_version=workers[key].version,
+        function_name=fn.function_name,
+        function_version=fn.version,
     )
+    for key, fn in functions.functions.items()
+}
 
 orchestrator = PythonFunction(
     "orchestrator",
@@ -111,9 +98,9 @@ orchestrator = PythonFunction(
         code_path=zips["orchestrator"],
         layers=[dependencies.arn],
         timeout=60,  # one invocation (a replay); the execution itself may last days
+        service_name=SERVICE,
         environment={
-            **POWERTOOLS_ENVIRONMENT,
-            "ORDERS_TABLE": tables["orders"].name,
+            "ORDERS_TABLE": tables.names["orders"],
             **{
                 f"{key.upper()}_FUNCTION": pulumi.Output.concat(
                     alias.function_name, ":", alias.name
@@ -130,7 +117,7 @@ orchestrator = PythonFunction(
                 resources=[aliases[key].arn for key in sorted(aliases)],
             ),
             PolicyStatement(
-                sid="OrdersTable", actions=ITEM_ACTIONS, resources=[tables["orders"].arn]
+                sid="OrdersTable", actions=ITEM_ACTIONS, resources=[tables.arns["orders"]]
             ),
         ],
         # Durable execution can only be enabled when a function is created; settlement waits
@@ -153,11 +140,10 @@ orchestrator_alias = aws.lambda_.Alias(
     function_version=orchestrator.version,
 )
 
-pulumi.export("orchestrator_function_name", orchestrator.function_name)
 pulumi.export("orchestrator_alias_arn", orchestrator_alias.arn)
-pulumi.export("worker_function_names", {key: fn.function_name for key, fn in workers.items()})
-pulumi.export("table_names", {key: table.name for key, table in tables.items()})
-pulumi.export(
-    "log_group_names",
-    [orchestrator.log_group_name] + [workers[key].log_group_name for key in sorted(workers)],
+outputs = pattern.outputs(
+    other_function_names={"orchestrator": orchestrator.function_name},
+    other_log_group_names=[orchestrator.log_group_name],
 )
+for output, value in outputs.items():
+    pulumi.export(output, value)

@@ -1,58 +1,61 @@
 locals {
-  artifacts_dir = coalesce(var.artifacts_dir, "${path.module}/../build")
-  alias_name    = "live"
-  # Powertools Logger takes its service name and level from here, in every function.
-  powertools_environment = {
-    POWERTOOLS_SERVICE_NAME = "durable-function-chaining"
-    POWERTOOLS_LOG_LEVEL    = "INFO"
-  }
+  default_name_prefix = "durable-chain"
+  code_package        = "durable_chain"
+  service_name        = "durable-function-chaining"
+  alias_name          = "live"
+  item_actions        = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 
   tables = {
-    orders    = "order_id"
-    inventory = "sku"
-    payments  = "idempotency_key"
+    orders    = { hash_key = "order_id" }
+    inventory = { hash_key = "sku" }
+    payments  = { hash_key = "idempotency_key" }
   }
 
   # Ordinary Lambda functions the orchestrator calls with context.invoke. Least privilege: each
-  # gets exactly these actions on exactly its table (TransactWriteItems is authorised per item:
-  # PutItem and UpdateItem).
+  # gets exactly local.item_actions on exactly its table (TransactWriteItems is authorised per
+  # item: PutItem and UpdateItem).
   workers = {
     inventory = {
       description = "Order chain worker: reserves and releases stock (conditional transactions)."
       table       = "inventory"
-      actions     = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     }
     payment = {
       description = "Order chain worker: charges and refunds, once per idempotency key."
       table       = "payments"
-      actions     = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     }
     shipping = {
       description = "Order chain worker: creates and cancels shipments with the carrier."
       table       = null
-      actions     = []
     }
     notification = {
       description = "Order chain worker: sends the order confirmation."
       table       = null
-      actions     = []
     }
   }
 
-  orchestrator_name = "${var.name_prefix}-orchestrator"
+  functions = {
+    for key, worker in local.workers : key => {
+      description = worker.description
+      environment = worker.table == null ? {} : {
+        "${upper(worker.table)}_TABLE" = module.tables.names[worker.table]
+      }
+      policy_statements = worker.table == null ? [] : [{
+        sid       = "${title(worker.table)}Table"
+        actions   = local.item_actions
+        resources = [module.tables.arns[worker.table]]
+      }]
+      layers = [module.dependencies.arn]
+      # A numbered version per change, for the aliases below.
+      publish = true
+    }
+  }
+
+  orchestrator_name     = "${local.name_prefix}-orchestrator"
+  other_function_names  = { orchestrator = module.orchestrator.function_name }
+  other_log_group_names = [module.orchestrator.log_group_name]
 }
 
 data "aws_partition" "current" {}
-
-module "tables" {
-  source   = "../../../terraform/modules/dynamodb-table"
-  for_each = local.tables
-
-  name                = "${var.name_prefix}-${each.key}"
-  hash_key            = each.value
-  hash_key_type       = "S"
-  deletion_protection = var.deletion_protection
-}
 
 # ---------------------------------------------------------------------------- dependencies layer
 # boto3, the durable SDK, Powertools and pydantic (src/requirements.lock) ship once, in this layer;
@@ -61,46 +64,16 @@ module "tables" {
 module "dependencies" {
   source = "../../../terraform/modules/lambda-layer"
 
-  layer_name  = "${var.name_prefix}-dependencies"
+  layer_name  = "${local.name_prefix}-dependencies"
   description = "Order chain dependencies: boto3, durable execution SDK, Powertools, pydantic."
   filename    = "${local.artifacts_dir}/layer.zip"
 }
 
-# ---------------------------------------------------------------------------- workers
-
-module "workers" {
-  source   = "../../../terraform/modules/python-function"
-  for_each = local.workers
-
-  function_name      = "${var.name_prefix}-${each.key}"
-  description        = each.value.description
-  handler            = "durable_chain.functions.${each.key}.handler"
-  filename           = "${local.artifacts_dir}/${each.key}.zip"
-  log_retention_days = var.log_retention_days
-  layers             = [module.dependencies.arn]
-  # A numbered version per change, for the alias below.
-  publish = true
-
-  environment_variables = merge(
-    local.powertools_environment,
-    each.value.table == null ? {} : {
-      "${upper(each.value.table)}_TABLE" = module.tables[each.value.table].name
-    },
-  )
-
-  policy_statements = each.value.table == null ? [] : [
-    {
-      sid       = "${title(each.value.table)}Table"
-      actions   = each.value.actions
-      resources = [module.tables[each.value.table].arn]
-    }
-  ]
-}
-
+# ---------------------------------------------------------------------------- worker aliases
 # The orchestrator calls workers through this alias only, so a release moves the alias and every
 # new execution calls the versions it was tested with.
 resource "aws_lambda_alias" "workers" {
-  for_each = module.workers
+  for_each = module.functions.functions
 
   name             = local.alias_name
   description      = "Version the orchestrator invokes."
@@ -109,9 +82,10 @@ resource "aws_lambda_alias" "workers" {
 }
 
 # ---------------------------------------------------------------------------- orchestrator
-# The durable function: the same module as the workers, with durable_config. Its role gets the AWS
-# managed policy for checkpointing (lambda:CheckpointDurableExecution,
-# lambda:GetDurableExecutionState), attached before the function exists.
+# The durable function: python-function (which python-functions calls for the workers) with
+# durable_config. Its role gets the AWS managed policy for checkpointing
+# (lambda:CheckpointDurableExecution, lambda:GetDurableExecutionState), attached before the
+# function exists.
 
 module "orchestrator" {
   source = "../../../terraform/modules/python-function"
@@ -135,9 +109,9 @@ module "orchestrator" {
     "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy",
   ]
 
+  service_name = local.service_name
   environment_variables = merge(
-    local.powertools_environment,
-    { ORDERS_TABLE = module.tables["orders"].name },
+    { ORDERS_TABLE = module.tables.names["orders"] },
     {
       for key, alias in aws_lambda_alias.workers :
       "${upper(key)}_FUNCTION" => "${alias.function_name}:${alias.name}"
@@ -153,8 +127,8 @@ module "orchestrator" {
     },
     {
       sid       = "OrdersTable"
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-      resources = [module.tables["orders"].arn]
+      actions   = local.item_actions
+      resources = [module.tables.arns["orders"]]
     },
   ]
 }

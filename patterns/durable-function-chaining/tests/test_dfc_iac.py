@@ -13,6 +13,7 @@ import hcl2
 import pytest
 
 from catalog.engines.pulumi_graph import ProgramRun, run_program
+from catalog.resources import output_names
 
 PATTERN_DIR = Path(__file__).resolve().parents[1]
 FUNCTION = "aws:lambda/function:Function"
@@ -22,9 +23,8 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 MANAGED_POLICY = "AWSLambdaBasicDurableExecutionRolePolicy"
 OUTPUTS = {
-    "orchestrator_function_name",
     "orchestrator_alias_arn",
-    "worker_function_names",
+    "function_names",
     "table_names",
     "log_group_names",
 }
@@ -81,16 +81,13 @@ def test_pulumi_orchestrator_role_is_least_privilege(program: ProgramRun) -> Non
 
 
 def test_pulumi_outputs_match_terraform(program: ProgramRun) -> None:
-    assert set(program.outputs) == OUTPUTS == set(_hcl("outputs.tf")["output_names"])
+    assert set(program.outputs) == OUTPUTS == output_names(PATTERN_DIR / "terraform")
     assert len(program.outputs["log_group_names"]) == 5
 
 
 def _hcl(name: str) -> dict[str, Any]:
     with open(PATTERN_DIR / "terraform" / name) as handle:
-        data = hcl2.load(handle)
-    if name == "outputs.tf":
-        data["output_names"] = [next(iter(block)).strip('"') for block in data.get("output", [])]
-    return data
+        return hcl2.load(handle)
 
 
 def _resource(data: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
@@ -102,8 +99,14 @@ def _resource(data: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
 
 
 def test_terraform_pins_a_provider_with_durable_config() -> None:
+    # The root states no range of its own: the python-function module its orchestrator uses
+    # does, and Terraform applies every module's constraint to the root.
     versions = _hcl("versions.tf")
-    aws = versions["terraform"][0]["required_providers"][0]["aws"]
+    assert "version" not in versions["terraform"][0]["required_providers"][0]["aws"]
+    orchestrator = _module(_hcl("main.tf"), "orchestrator")
+    module = (PATTERN_DIR / "terraform" / orchestrator["source"].strip('"')).resolve()
+    with open(module / "versions.tf") as handle:
+        aws = hcl2.load(handle)["terraform"][0]["required_providers"][0]["aws"]
     assert aws["version"].strip('"') == ">= 6.25, < 7.0"  # durable_config arrived in 6.25.0
 
 
@@ -133,6 +136,11 @@ def test_terraform_orchestrator_is_durable_published_and_aliased() -> None:
 
 
 def test_terraform_workers_are_published_by_the_shared_module() -> None:
-    (workers,) = [block['"workers"'] for block in _hcl("main.tf")["module"] if '"workers"' in block]
-    assert workers["source"].strip('"').endswith("terraform/modules/python-function")
-    assert workers["publish"] is True
+    # catalog.tf passes local.functions (the workers) to python-functions, which calls
+    # python-function once per entry with that entry's publish and layers.
+    (functions,) = [b['"functions"'] for b in _hcl("catalog.tf")["module"] if '"functions"' in b]
+    assert functions["source"].strip('"').endswith("terraform/modules/python-functions")
+    assert functions["functions"] == "${local.functions}"
+    (workers,) = [b["functions"] for b in _hcl("main.tf")["locals"] if "functions" in b]
+    assert "for key, worker in local.workers" in workers
+    assert "publish = true" in workers and "layers = [module.dependencies.arn]" in workers

@@ -10,14 +10,7 @@ from typing import Any
 
 import pulumi_aws as aws
 
-from catalog_pulumi import (
-    PatternSettings,
-    PolicyStatement,
-    PythonFunction,
-    PythonFunctionArgs,
-    Table,
-    TableArgs,
-)
+from catalog_pulumi import FunctionSpec, PatternCore, PatternSettings, PolicyStatement, TableSpec
 
 # The processor's settings. The source queue hides a message for 6 x the function timeout while a
 # batch is processed, as Lambda recommends for SQS sources.
@@ -42,6 +35,12 @@ FUNCTIONS = {  # short name -> (description, timeout)
 class BatchProcessingStack:
     def __init__(self, settings: PatternSettings, zips: Mapping[str, Path]) -> None:
         prefix = settings.name_prefix
+        self.pattern = PatternCore(
+            settings,
+            code_package="sqs_batch_processing",
+            service_name="sqs-batch-processing",
+            zips=zips,
+        )
 
         # ------------------------------------------------------------ queues
         self.dlq = aws.sqs.Queue(
@@ -64,18 +63,10 @@ class BatchProcessingStack:
         )
 
         # ------------------------------------------------------------ tables
-        self.tables = {
-            key: Table(
-                key.replace("_", "-"),
-                TableArgs(
-                    name=f"{prefix}-{key.replace('_', '-')}",
-                    hash_key=hash_key,
-                    deletion_protection=settings.deletion_protection,
-                ),
-            )
-            for key, hash_key in TABLES.items()
-        }
-        readings, totals = self.tables["readings"], self.tables["sensor_totals"]
+        self.tables = self.pattern.tables(
+            {key: TableSpec(hash_key=hash_key) for key, hash_key in TABLES.items()}
+        )
+        readings, totals = self.tables.tables["readings"], self.tables.tables["sensor_totals"]
 
         # ------------------------------------------------------------ functions
         environment: dict[str, dict[str, Any]] = {
@@ -84,11 +75,7 @@ class BatchProcessingStack:
         }
         statements = {
             "processor": [
-                PolicyStatement(
-                    sid="ConsumeSourceQueue",
-                    actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                    resources=[self.source.arn],
-                ),
+                PolicyStatement.consume_queue("ConsumeSourceQueue", self.source.arn),
                 # TransactWriteItems is authorised per item action: PutItem and UpdateItem.
                 PolicyStatement(
                     sid="RecordReading", actions=["dynamodb:PutItem"], resources=[readings.arn]
@@ -98,11 +85,8 @@ class BatchProcessingStack:
                 ),
             ],
             "redrive": [
-                PolicyStatement(
-                    sid="DrainDeadLetterQueue",
-                    actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                    resources=[self.dlq.arn],
-                ),
+                # The redrive function receives and deletes parked messages itself: the same actions.
+                PolicyStatement.consume_queue("DrainDeadLetterQueue", self.dlq.arn),
                 PolicyStatement(
                     sid="SendToSourceQueue",
                     actions=["sqs:SendMessage"],
@@ -110,32 +94,23 @@ class BatchProcessingStack:
                 ),
             ],
         }
-        self.functions = {
-            name: PythonFunction(
-                name,
-                PythonFunctionArgs(
-                    function_name=f"{prefix}-{name}",
+        self.functions = self.pattern.functions(
+            {
+                name: FunctionSpec(
                     description=description,
-                    handler=f"sqs_batch_processing.functions.{name}.handler",
-                    code_path=zips[name],
                     timeout=timeout,
-                    environment={
-                        **environment[name],
-                        "POWERTOOLS_SERVICE_NAME": "sqs-batch-processing",
-                        "POWERTOOLS_LOG_LEVEL": "INFO",
-                    },
-                    log_retention_days=settings.log_retention_days,
+                    environment=environment[name],
                     policy_statements=statements[name],
-                ),
-            )
-            for name, (description, timeout) in FUNCTIONS.items()
-        }
+                )
+                for name, (description, timeout) in FUNCTIONS.items()
+            }
+        )
 
         # ------------------------------------------------------------ source queue -> processor
         aws.lambda_.EventSourceMapping(
             "source-queue",
             event_source_arn=self.source.arn,
-            function_name=self.functions["processor"].arn,
+            function_name=self.functions.functions["processor"].arn,
             batch_size=BATCH_SIZE,
             maximum_batching_window_in_seconds=BATCHING_WINDOW,
             # Only the records the processor names in batchItemFailures return to the queue.
@@ -149,7 +124,5 @@ class BatchProcessingStack:
         """The same outputs as ../terraform/outputs.tf."""
         return {
             "queue_urls": {"source": self.source.url, "dlq": self.dlq.url},
-            "table_names": {key: table.name for key, table in self.tables.items()},
-            "function_names": {name: fn.function_name for name, fn in self.functions.items()},
-            "log_group_names": [self.functions[n].log_group_name for n in sorted(self.functions)],
+            **self.pattern.outputs(),
         }

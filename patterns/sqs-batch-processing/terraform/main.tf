@@ -1,5 +1,7 @@
 locals {
-  artifacts_dir = var.artifacts_dir == null ? "${path.module}/../build" : var.artifacts_dir
+  default_name_prefix = "sqs-batch-processing"
+  code_package        = "sqs_batch_processing"
+  service_name        = "sqs-batch-processing"
 
   # The processor's settings, mirrored in the Pulumi program. The source queue hides a message for
   # 6 x the function timeout while a batch is processed, as Lambda recommends for SQS sources.
@@ -10,8 +12,8 @@ locals {
   maximum_concurrency = 5
 
   tables = {
-    readings      = "message_id"
-    sensor_totals = "sensor_id"
+    readings      = { hash_key = "message_id" }
+    sensor_totals = { hash_key = "sensor_id" }
   }
 
   functions = {
@@ -19,8 +21,8 @@ locals {
       description = "Source queue -> DynamoDB: applies each reading once, reports partial batch failures."
       timeout     = local.processor_timeout
       environment = {
-        READINGS_TABLE      = module.tables["readings"].name
-        SENSOR_TOTALS_TABLE = module.tables["sensor_totals"].name
+        READINGS_TABLE      = module.tables.names["readings"]
+        SENSOR_TOTALS_TABLE = module.tables.names["sensor_totals"]
       }
       policy_statements = [
         {
@@ -29,8 +31,8 @@ locals {
           resources = [aws_sqs_queue.source.arn]
         },
         # TransactWriteItems is authorised per item action: PutItem and UpdateItem.
-        { sid = "RecordReading", actions = ["dynamodb:PutItem"], resources = [module.tables["readings"].arn] },
-        { sid = "AddToTotals", actions = ["dynamodb:UpdateItem"], resources = [module.tables["sensor_totals"].arn] },
+        { sid = "RecordReading", actions = ["dynamodb:PutItem"], resources = [module.tables.arns["readings"]] },
+        { sid = "AddToTotals", actions = ["dynamodb:UpdateItem"], resources = [module.tables.arns["sensor_totals"]] },
       ]
     }
     redrive = {
@@ -50,18 +52,21 @@ locals {
       ]
     }
   }
+
+  other_function_names  = {}
+  other_log_group_names = []
 }
 
 # ---------------------------------------------------------------- queues
 
 resource "aws_sqs_queue" "dlq" {
-  name                      = "${var.name_prefix}-readings-dlq"
+  name                      = "${local.name_prefix}-readings-dlq"
   message_retention_seconds = 1209600 # 14 days, the maximum: time to fix the cause and redrive
   sqs_managed_sse_enabled   = true
 }
 
 resource "aws_sqs_queue" "source" {
-  name                       = "${var.name_prefix}-readings"
+  name                       = "${local.name_prefix}-readings"
   visibility_timeout_seconds = 6 * local.processor_timeout
   message_retention_seconds  = 345600 # 4 days
   sqs_managed_sse_enabled    = true
@@ -71,43 +76,11 @@ resource "aws_sqs_queue" "source" {
   })
 }
 
-# ---------------------------------------------------------------- tables
-
-module "tables" {
-  source   = "../../../terraform/modules/dynamodb-table"
-  for_each = local.tables
-
-  name                = "${var.name_prefix}-${replace(each.key, "_", "-")}"
-  hash_key            = each.value
-  hash_key_type       = "S"
-  deletion_protection = var.deletion_protection
-}
-
-# ---------------------------------------------------------------- functions
-
-module "functions" {
-  source   = "../../../terraform/modules/python-function"
-  for_each = local.functions
-
-  function_name      = "${var.name_prefix}-${each.key}"
-  description        = each.value.description
-  handler            = "sqs_batch_processing.functions.${each.key}.handler"
-  filename           = "${local.artifacts_dir}/${each.key}.zip"
-  timeout            = each.value.timeout
-  log_retention_days = var.log_retention_days
-
-  environment_variables = merge(each.value.environment, {
-    POWERTOOLS_SERVICE_NAME = "sqs-batch-processing"
-    POWERTOOLS_LOG_LEVEL    = "INFO"
-  })
-  policy_statements = each.value.policy_statements
-}
-
 # ---------------------------------------------------------------- source queue -> processor
 
 resource "aws_lambda_event_source_mapping" "source_queue" {
   event_source_arn                   = aws_sqs_queue.source.arn
-  function_name                      = module.functions["processor"].arn
+  function_name                      = module.functions.functions["processor"].arn
   batch_size                         = local.batch_size
   maximum_batching_window_in_seconds = local.batching_window
   # Only the records the processor names in batchItemFailures return to the queue.

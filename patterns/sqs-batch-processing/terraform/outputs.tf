@@ -5,18 +5,3 @@ output "queue_urls" {
     dlq    = aws_sqs_queue.dlq.url
   }
 }
-
-output "table_names" {
-  description = "Table names by role: readings (one row per applied message), sensor_totals (running totals per sensor)."
-  value       = { for key, table in module.tables : key => table.name }
-}
-
-output "function_names" {
-  description = "Deployed function names by short name (processor, redrive)."
-  value       = { for key, fn in module.functions : key => fn.function_name }
-}
-
-output "log_group_names" {
-  description = "Every log group of the pattern (one per function)."
-  value       = [for key in sort(keys(module.functions)) : module.functions[key].log_group_name]
-}

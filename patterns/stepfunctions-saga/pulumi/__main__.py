@@ -10,78 +10,54 @@ from saga_matrix import FUNCTIONS, TABLES, code_paths, table_statements
 
 from catalog.packaging import build_pattern, render_template
 from catalog_pulumi import (
-    PythonFunction,
-    PythonFunctionArgs,
+    FunctionSpec,
+    PatternCore,
     StateMachine,
     StateMachineArgs,
-    Table,
-    TableArgs,
+    TableSpec,
     pattern_settings,
 )
 
 PATTERN_DIR = Path(__file__).resolve().parent.parent
 
 settings = pattern_settings()
-prefix = settings.name_prefix
-retention = settings.log_retention_days
-deletion_protection = settings.deletion_protection
-
-tables = {
-    key: Table(
-        key,
-        TableArgs(
-            name=f"{prefix}-{key}", hash_key=hash_key, deletion_protection=deletion_protection
-        ),
-    )
-    for key, hash_key in TABLES.items()
-}
-
-zips = code_paths(build_pattern(PATTERN_DIR))
-environment = {
-    "ORDERS_TABLE": tables["orders"].name,
-    "INVENTORY_TABLE": tables["inventory"].name,
-    "PAYMENTS_TABLE": tables["payments"].name,
-    "POWERTOOLS_SERVICE_NAME": "stepfunctions-saga",
-    "POWERTOOLS_LOG_LEVEL": "INFO",
-}
-table_arns = {key: table.arn for key, table in tables.items()}
-functions = {
-    fn.name: PythonFunction(
-        fn.name,
-        PythonFunctionArgs(
-            function_name=f"{prefix}-{fn.name}",
+pattern = PatternCore(
+    settings,
+    code_package="sfn_saga",
+    service_name="stepfunctions-saga",
+    zips=code_paths(build_pattern(PATTERN_DIR)),
+)
+tables = pattern.tables({key: TableSpec(hash_key=hash_key) for key, hash_key in TABLES.items()})
+environment = {f"{key.upper()}_TABLE": name for key, name in tables.names.items()}
+functions = pattern.functions(
+    {
+        fn.name: FunctionSpec(
             description=fn.description,
-            handler=fn.handler,
-            code_path=zips[fn.name],
             environment=environment,
-            log_retention_days=retention,
-            policy_statements=table_statements(fn, table_arns),
-        ),
-    )
-    for fn in FUNCTIONS
-}
+            policy_statements=table_statements(fn, tables.arns),
+        )
+        for fn in FUNCTIONS
+    }
+)
+arns = {name: fn.arn for name, fn in functions.functions.items()}
 
 # ${CreateOrderFunctionArn} ... in the ASL file, rendered as Terraform's templatefile() does.
 template = (PATTERN_DIR / "statemachine" / "saga.asl.json").read_text()
 placeholders = [fn.placeholder for fn in FUNCTIONS]
-definition = pulumi.Output.all(*(functions[fn.name].arn for fn in FUNCTIONS)).apply(
-    lambda arns: render_template(template, dict(zip(placeholders, arns, strict=True)))
+definition = pulumi.Output.all(*(arns[fn.name] for fn in FUNCTIONS)).apply(
+    lambda resolved: render_template(template, dict(zip(placeholders, resolved, strict=True)))
 )
 saga = StateMachine(
     "order-saga",
     StateMachineArgs(
-        name=f"{prefix}-order-saga",
+        name=f"{settings.name_prefix}-order-saga",
         definition=definition,
-        lambda_function_arns=[functions[name].arn for name in sorted(functions)],
-        log_retention_days=retention,
+        lambda_function_arns=[arns[name] for name in sorted(arns)],
+        log_retention_days=settings.log_retention_days,
     ),
 )
 
 pulumi.export("state_machine_arn", saga.arn)
 pulumi.export("state_machine_name", saga.name)
-pulumi.export("table_names", {key: table.name for key, table in tables.items()})
-pulumi.export("function_names", {name: fn.function_name for name, fn in functions.items()})
-pulumi.export(
-    "log_group_names",
-    [functions[name].log_group_name for name in sorted(functions)] + [saga.log_group_name],
-)
+for output, value in pattern.outputs(other_log_group_names=[saga.log_group_name]).items():
+    pulumi.export(output, value)

@@ -15,7 +15,6 @@ from catalog_pulumi import PolicyStatement
 
 # table key -> partition key; deployed as "<prefix>-<key>"
 TABLES: dict[str, str] = {"orders": "order_id", "inventory": "sku", "payments": "idempotency_key"}
-PACKAGE = "sfn_saga"
 
 
 @dataclass(frozen=True)
@@ -23,10 +22,6 @@ class SagaFunction:
     name: str  # short name, e.g. "charge-payment"
     description: str
     access: Mapping[str, tuple[str, ...]]  # table key -> DynamoDB actions
-
-    @property
-    def handler(self) -> str:
-        return f"{PACKAGE}.functions.{self.name.replace('-', '_')}.handler"
 
     @property
     def placeholder(self) -> str:

@@ -1,14 +1,17 @@
 locals {
-  artifacts_dir = coalesce(var.artifacts_dir, "${path.module}/../build")
+  default_name_prefix = "sfn-saga"
+  code_package        = "sfn_saga"
+  service_name        = "stepfunctions-saga"
 
   tables = {
-    orders    = "order_id"
-    inventory = "sku"
-    payments  = "idempotency_key"
+    orders    = { hash_key = "order_id" }
+    inventory = { hash_key = "sku" }
+    payments  = { hash_key = "idempotency_key" }
   }
 
-  # Least privilege: each function gets exactly these actions on exactly these tables.
-  functions = {
+  # The saga's steps and compensations. Least privilege: each function gets exactly these actions
+  # on exactly these tables.
+  steps = {
     "create-order" = {
       description = "Saga step: records a new order as PENDING."
       access      = { orders = ["dynamodb:PutItem"] }
@@ -52,55 +55,38 @@ locals {
   }
 
   table_environment = {
-    ORDERS_TABLE    = module.tables["orders"].name
-    INVENTORY_TABLE = module.tables["inventory"].name
-    PAYMENTS_TABLE  = module.tables["payments"].name
+    ORDERS_TABLE    = module.tables.names["orders"]
+    INVENTORY_TABLE = module.tables.names["inventory"]
+    PAYMENTS_TABLE  = module.tables.names["payments"]
   }
-}
 
-module "tables" {
-  source   = "../../../terraform/modules/dynamodb-table"
-  for_each = local.tables
-
-  name                = "${var.name_prefix}-${each.key}"
-  hash_key            = each.value
-  hash_key_type       = "S"
-  deletion_protection = var.deletion_protection
-}
-
-module "functions" {
-  source   = "../../../terraform/modules/python-function"
-  for_each = local.functions
-
-  function_name      = "${var.name_prefix}-${each.key}"
-  description        = each.value.description
-  handler            = "sfn_saga.functions.${replace(each.key, "-", "_")}.handler"
-  filename           = "${local.artifacts_dir}/${each.key}.zip"
-  log_retention_days = var.log_retention_days
-
-  environment_variables = merge(local.table_environment, {
-    POWERTOOLS_SERVICE_NAME = "stepfunctions-saga"
-    POWERTOOLS_LOG_LEVEL    = "INFO"
-  })
-
-  policy_statements = [
-    for table, actions in each.value.access : {
-      sid       = "${title(table)}Table"
-      actions   = actions
-      resources = [module.tables[table].arn]
+  functions = {
+    for name, step in local.steps : name => {
+      description = step.description
+      environment = local.table_environment
+      policy_statements = [
+        for table, actions in step.access : {
+          sid       = "${title(table)}Table"
+          actions   = actions
+          resources = [module.tables.arns[table]]
+        }
+      ]
     }
-  ]
+  }
+
+  other_function_names  = {}
+  other_log_group_names = [module.state_machine.log_group_name]
 }
 
 module "state_machine" {
   source = "../../../terraform/modules/state-machine"
 
-  name = "${var.name_prefix}-order-saga"
+  name = "${local.name_prefix}-order-saga"
   # Placeholders are the PascalCase function name + "FunctionArn", e.g. ${ChargePaymentFunctionArn}.
   definition = templatefile("${path.module}/../statemachine/saga.asl.json", {
-    for name, fn in module.functions :
+    for name, fn in module.functions.functions :
     "${join("", [for part in split("-", name) : title(part)])}FunctionArn" => fn.arn
   })
-  lambda_function_arns = [for name in sort(keys(local.functions)) : module.functions[name].arn]
+  lambda_function_arns = [for name in sort(keys(local.steps)) : module.functions.functions[name].arn]
   log_retention_days   = var.log_retention_days
 }

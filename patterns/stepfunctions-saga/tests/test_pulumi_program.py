@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from catalog.engines.pulumi_graph import ProgramRun, RecordedResource, run_program
+from catalog.resources import output_names
 
 PATTERN_DIR = Path(__file__).resolve().parents[1]
 PROGRAM_DIR = PATTERN_DIR / "pulumi"
@@ -183,11 +183,8 @@ def test_nothing_is_protected_or_retained(default_run: ProgramRun) -> None:
 
 
 def test_outputs_match_the_terraform_outputs(default_run: ProgramRun) -> None:
-    terraform = re.findall(
-        r'^output "(\w+)"', (PATTERN_DIR / "terraform" / "outputs.tf").read_text(), re.M
-    )
     outputs = default_run.outputs
-    assert sorted(outputs) == sorted(terraform)
+    assert set(outputs) == output_names(PATTERN_DIR / "terraform")
     assert outputs["state_machine_name"] == "sfn-saga-order-saga"
     assert outputs["state_machine_arn"].endswith(":stateMachine:sfn-saga-order-saga")
     assert outputs["table_names"] == {key: f"sfn-saga-{key}" for key in TABLE_KEYS}

@@ -11,14 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from catalog_pulumi import (
-    PatternSettings,
-    PolicyStatement,
-    PythonFunction,
-    PythonFunctionArgs,
-    Table,
-    TableArgs,
-)
+from catalog_pulumi import FunctionSpec, PatternCore, PatternSettings, PolicyStatement, TableSpec
 
 PACKAGE = "transactional_outbox"
 EVENT_SOURCE = "transactional-outbox.orders"
@@ -72,23 +65,21 @@ class OutboxStack:
     def __init__(self, settings: PatternSettings, zips: Mapping[str, Path]) -> None:
         prefix = settings.name_prefix
         log_retention_days = settings.log_retention_days
-        deletion_protection = settings.deletion_protection
 
         # ------------------------------------------------------------ tables
-        self.tables = {
-            key: Table(
-                key,
-                TableArgs(
-                    name=f"{prefix}-{key}",
-                    hash_key=hash_key,
-                    ttl_attribute=ttl,
-                    stream_view_type=stream,
-                    deletion_protection=deletion_protection,
-                ),
-            )
-            for key, (hash_key, ttl, stream) in TABLES.items()
-        }
-        arn = {key: table.arn for key, table in self.tables.items()}
+        self.pattern = PatternCore(
+            settings,
+            code_package=PACKAGE,
+            service_name="transactional-outbox",
+            zips=zips,
+        )
+        self.tables = self.pattern.tables(
+            {
+                key: TableSpec(hash_key=hash_key, ttl_attribute=ttl, stream_view_type=stream)
+                for key, (hash_key, ttl, stream) in TABLES.items()
+            }
+        )
+        arn, table_name = self.tables.arns, self.tables.names
 
         # ------------------------------------------------------------ queues
         self.dlq = aws.sqs.Queue(
@@ -146,18 +137,18 @@ class OutboxStack:
         # ------------------------------------------------------------ functions
         environment: dict[str, dict[str, pulumi.Input[str]]] = {
             "create-order": {
-                "ORDERS_TABLE": self.tables["orders"].name,
-                "OUTBOX_TABLE": self.tables["outbox"].name,
-                "IDEMPOTENCY_TABLE": self.tables["idempotency"].name,
+                "ORDERS_TABLE": table_name["orders"],
+                "OUTBOX_TABLE": table_name["outbox"],
+                "IDEMPOTENCY_TABLE": table_name["idempotency"],
                 "IDEMPOTENCY_TTL_SECONDS": "86400",
                 "OUTBOX_TTL_DAYS": "7",
             },
             "relay": {
-                "OUTBOX_TABLE": self.tables["outbox"].name,
+                "OUTBOX_TABLE": table_name["outbox"],
                 "EVENT_BUS_NAME": self.bus.name,
                 "EVENT_SOURCE": EVENT_SOURCE,
             },
-            "consumer": {"LEDGER_TABLE": self.tables["ledger"].name},
+            "consumer": {"LEDGER_TABLE": table_name["ledger"]},
         }
         statements: dict[str, list[PolicyStatement]] = {
             "create-order": [
@@ -206,11 +197,7 @@ class OutboxStack:
                 ),
             ],
             "consumer": [
-                PolicyStatement(
-                    sid="ConsumeEventsQueue",
-                    actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                    resources=[self.events_queue.arn],
-                ),
+                PolicyStatement.consume_queue("ConsumeEventsQueue", self.events_queue.arn),
                 PolicyStatement(
                     sid="ApplyToLedger",
                     actions=["dynamodb:PutItem", "dynamodb:UpdateItem"],
@@ -218,26 +205,17 @@ class OutboxStack:
                 ),
             ],
         }
-        self.functions = {
-            name: PythonFunction(
-                name,
-                PythonFunctionArgs(
-                    function_name=f"{prefix}-{name}",
+        self.functions = self.pattern.functions(
+            {
+                name: FunctionSpec(
                     description=DESCRIPTIONS[name],
-                    handler=f"{PACKAGE}.functions.{name.replace('-', '_')}.handler",
-                    code_path=zips[name],
                     timeout=TIMEOUTS[name],
-                    environment={
-                        **environment[name],
-                        "POWERTOOLS_SERVICE_NAME": "transactional-outbox",
-                        "POWERTOOLS_LOG_LEVEL": "INFO",
-                    },
-                    log_retention_days=log_retention_days,
+                    environment=environment[name],
                     policy_statements=statements[name],
-                ),
-            )
-            for name in ("create-order", "relay", "consumer")
-        }
+                )
+                for name in ("create-order", "relay", "consumer")
+            }
+        )
 
         # ------------------------------------------------------------ HTTP API: POST /orders
         self.api = aws.apigatewayv2.Api(
@@ -246,7 +224,7 @@ class OutboxStack:
             description="Order service of the transactional outbox pattern.",
             protocol_type="HTTP",
         )
-        create_order = self.functions["create-order"]
+        create_order = self.functions.functions["create-order"]
         integration = aws.apigatewayv2.Integration(
             "create-order",
             api_id=self.api.id,
@@ -306,8 +284,8 @@ class OutboxStack:
         # ------------------------------------------------------------ event source mappings
         aws.lambda_.EventSourceMapping(
             "outbox-stream",
-            event_source_arn=self.tables["outbox"].stream_arn,
-            function_name=self.functions["relay"].arn,
+            event_source_arn=self.tables.stream_arns["outbox"],
+            function_name=self.functions.functions["relay"].arn,
             starting_position="TRIM_HORIZON",  # records written before the mapping still flow
             batch_size=RELAY_STREAM["batch_size"],
             maximum_batching_window_in_seconds=RELAY_STREAM["batching_window"],
@@ -333,7 +311,7 @@ class OutboxStack:
         aws.lambda_.EventSourceMapping(
             "events-queue",
             event_source_arn=self.events_queue.arn,
-            function_name=self.functions["consumer"].arn,
+            function_name=self.functions.functions["consumer"].arn,
             batch_size=10,
             function_response_types=["ReportBatchItemFailures"],
             scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=5),
@@ -343,14 +321,11 @@ class OutboxStack:
         """The same outputs as ../terraform/outputs.tf."""
         return {
             "api_endpoint": self.api.api_endpoint,
-            "table_names": {key: table.name for key, table in self.tables.items()},
             "queue_urls": {
                 "events": self.events_queue.url,
                 "dlq": self.dlq.url,
                 "relay_failures": self.relay_failures.url,
             },
             "event_bus_name": self.bus.name,
-            "function_names": {name: fn.function_name for name, fn in self.functions.items()},
-            "log_group_names": [self.functions[n].log_group_name for n in sorted(self.functions)]
-            + [self.access_logs.name],
+            **self.pattern.outputs(other_log_group_names=[self.access_logs.name]),
         }

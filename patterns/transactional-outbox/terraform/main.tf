@@ -1,14 +1,16 @@
 locals {
-  artifacts_dir = coalesce(var.artifacts_dir, "${path.module}/../build")
+  default_name_prefix = "txn-outbox"
+  code_package        = "transactional_outbox"
+  service_name        = "transactional-outbox"
 
   # The `source` of every event the relay publishes; the rule matches on it.
   event_source = "transactional-outbox.orders"
 
   tables = {
-    orders      = { hash_key = "order_id", ttl_attribute = null, stream_view_type = null }
+    orders      = { hash_key = "order_id" }
     outbox      = { hash_key = "event_id", ttl_attribute = "expires_at", stream_view_type = "NEW_IMAGE" }
-    idempotency = { hash_key = "id", ttl_attribute = "expiration", stream_view_type = null }
-    ledger      = { hash_key = "pk", ttl_attribute = null, stream_view_type = null }
+    idempotency = { hash_key = "id", ttl_attribute = "expiration" }
+    ledger      = { hash_key = "pk" }
   }
 
   # Relay stream settings (mirrored in the Pulumi program). A record that keeps failing blocks its
@@ -25,20 +27,20 @@ locals {
       description = "POST /orders: validates, then writes the order and its outbox record in one transaction."
       timeout     = 10
       environment = {
-        ORDERS_TABLE            = module.tables["orders"].name
-        OUTBOX_TABLE            = module.tables["outbox"].name
-        IDEMPOTENCY_TABLE       = module.tables["idempotency"].name
+        ORDERS_TABLE            = module.tables.names["orders"]
+        OUTBOX_TABLE            = module.tables.names["outbox"]
+        IDEMPOTENCY_TABLE       = module.tables.names["idempotency"]
         IDEMPOTENCY_TTL_SECONDS = "86400"
         OUTBOX_TTL_DAYS         = "7"
       }
       policy_statements = [
         # TransactWriteItems is authorised per item action: PutItem on each table.
-        { sid = "WriteOrder", actions = ["dynamodb:PutItem"], resources = [module.tables["orders"].arn] },
-        { sid = "WriteOutbox", actions = ["dynamodb:PutItem"], resources = [module.tables["outbox"].arn] },
+        { sid = "WriteOrder", actions = ["dynamodb:PutItem"], resources = [module.tables.arns["orders"]] },
+        { sid = "WriteOutbox", actions = ["dynamodb:PutItem"], resources = [module.tables.arns["outbox"]] },
         {
           sid       = "IdempotencyStore"
           actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-          resources = [module.tables["idempotency"].arn]
+          resources = [module.tables.arns["idempotency"]]
         },
       ]
     }
@@ -46,7 +48,7 @@ locals {
       description = "Outbox stream -> EventBridge: publishes each outbox record once and marks it published."
       timeout     = 30
       environment = {
-        OUTBOX_TABLE   = module.tables["outbox"].name
+        OUTBOX_TABLE   = module.tables.names["outbox"]
         EVENT_BUS_NAME = aws_cloudwatch_event_bus.orders.name
         EVENT_SOURCE   = local.event_source
       }
@@ -54,9 +56,9 @@ locals {
         {
           sid       = "ReadOutboxStream"
           actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
-          resources = ["${module.tables["outbox"].arn}/stream/*"]
+          resources = ["${module.tables.arns["outbox"]}/stream/*"]
         },
-        { sid = "MarkPublished", actions = ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"], resources = [module.tables["outbox"].arn] },
+        { sid = "MarkPublished", actions = ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"], resources = [module.tables.arns["outbox"]] },
         { sid = "PublishEvents", actions = ["events:PutEvents"], resources = [aws_cloudwatch_event_bus.orders.arn] },
         # The event source mapping sends records that keep failing here, with the function's role.
         { sid = "OnFailureDestination", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.relay_failures.arn] },
@@ -66,7 +68,7 @@ locals {
       description = "Events queue -> ledger: applies each OrderCreated event exactly once in effect."
       timeout     = 10
       environment = {
-        LEDGER_TABLE = module.tables["ledger"].name
+        LEDGER_TABLE = module.tables.names["ledger"]
       }
       policy_statements = [
         {
@@ -74,50 +76,19 @@ locals {
           actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
           resources = [aws_sqs_queue.events.arn]
         },
-        { sid = "ApplyToLedger", actions = ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources = [module.tables["ledger"].arn] },
+        { sid = "ApplyToLedger", actions = ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources = [module.tables.arns["ledger"]] },
       ]
     }
   }
-}
 
-# ---------------------------------------------------------------- tables
-
-module "tables" {
-  source   = "../../../terraform/modules/dynamodb-table"
-  for_each = local.tables
-
-  name                = "${var.name_prefix}-${each.key}"
-  hash_key            = each.value.hash_key
-  hash_key_type       = "S"
-  ttl_attribute       = each.value.ttl_attribute
-  stream_view_type    = each.value.stream_view_type
-  deletion_protection = var.deletion_protection
-}
-
-# ---------------------------------------------------------------- functions
-
-module "functions" {
-  source   = "../../../terraform/modules/python-function"
-  for_each = local.functions
-
-  function_name      = "${var.name_prefix}-${each.key}"
-  description        = each.value.description
-  handler            = "transactional_outbox.functions.${replace(each.key, "-", "_")}.handler"
-  filename           = "${local.artifacts_dir}/${each.key}.zip"
-  timeout            = each.value.timeout
-  log_retention_days = var.log_retention_days
-
-  environment_variables = merge(each.value.environment, {
-    POWERTOOLS_SERVICE_NAME = "transactional-outbox"
-    POWERTOOLS_LOG_LEVEL    = "INFO"
-  })
-  policy_statements = each.value.policy_statements
+  other_function_names  = {}
+  other_log_group_names = [aws_cloudwatch_log_group.api_access.name]
 }
 
 # ---------------------------------------------------------------- HTTP API: POST /orders
 
 resource "aws_apigatewayv2_api" "http" {
-  name          = "${var.name_prefix}-api"
+  name          = "${local.name_prefix}-api"
   description   = "Order service of the transactional outbox pattern."
   protocol_type = "HTTP"
 }
@@ -126,7 +97,7 @@ resource "aws_apigatewayv2_integration" "create_order" {
   api_id                 = aws_apigatewayv2_api.http.id
   integration_type       = "AWS_PROXY"
   integration_method     = "POST"
-  integration_uri        = module.functions["create-order"].arn # HTTP APIs take the function ARN
+  integration_uri        = module.functions.functions["create-order"].arn # HTTP APIs take the function ARN
   payload_format_version = "2.0"
   timeout_milliseconds   = 12000
 }
@@ -141,7 +112,7 @@ resource "aws_apigatewayv2_route" "post_orders" {
 }
 
 resource "aws_cloudwatch_log_group" "api_access" {
-  name              = "/aws/apigateway/${var.name_prefix}-api"
+  name              = "/aws/apigateway/${local.name_prefix}-api"
   retention_in_days = var.log_retention_days
   skip_destroy      = false
 }
@@ -174,7 +145,7 @@ resource "aws_apigatewayv2_stage" "default" {
 resource "aws_lambda_permission" "api_invoke" {
   statement_id  = "AllowHttpApiPostOrders"
   action        = "lambda:InvokeFunction"
-  function_name = module.functions["create-order"].function_name
+  function_name = module.functions.functions["create-order"].function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/POST/orders"
 }
@@ -182,13 +153,13 @@ resource "aws_lambda_permission" "api_invoke" {
 # ---------------------------------------------------------------- queues
 
 resource "aws_sqs_queue" "dlq" {
-  name                      = "${var.name_prefix}-events-dlq"
+  name                      = "${local.name_prefix}-events-dlq"
   message_retention_seconds = 1209600 # 14 days, the maximum: time to inspect and redrive
   sqs_managed_sse_enabled   = true
 }
 
 resource "aws_sqs_queue" "events" {
-  name                       = "${var.name_prefix}-events"
+  name                       = "${local.name_prefix}-events"
   visibility_timeout_seconds = 60 # >= 6 x the consumer timeout, as Lambda recommends
   message_retention_seconds  = 345600
   sqs_managed_sse_enabled    = true
@@ -199,7 +170,7 @@ resource "aws_sqs_queue" "events" {
 }
 
 resource "aws_sqs_queue" "relay_failures" {
-  name                      = "${var.name_prefix}-relay-failures"
+  name                      = "${local.name_prefix}-relay-failures"
   message_retention_seconds = 1209600
   sqs_managed_sse_enabled   = true
 }
@@ -207,11 +178,11 @@ resource "aws_sqs_queue" "relay_failures" {
 # ---------------------------------------------------------------- EventBridge bus -> events queue
 
 resource "aws_cloudwatch_event_bus" "orders" {
-  name = "${var.name_prefix}-orders"
+  name = "${local.name_prefix}-orders"
 }
 
 resource "aws_cloudwatch_event_rule" "order_created" {
-  name           = "${var.name_prefix}-order-created"
+  name           = "${local.name_prefix}-order-created"
   description    = "OrderCreated events from the outbox relay to the events queue."
   event_bus_name = aws_cloudwatch_event_bus.orders.name
   event_pattern = jsonencode({
@@ -283,8 +254,8 @@ resource "aws_sqs_queue_policy" "dlq" {
 # ---------------------------------------------------------------- event source mappings
 
 resource "aws_lambda_event_source_mapping" "outbox_stream" {
-  event_source_arn  = module.tables["outbox"].stream_arn
-  function_name     = module.functions["relay"].arn
+  event_source_arn  = module.tables.stream_arns["outbox"]
+  function_name     = module.functions.functions["relay"].arn
   starting_position = "TRIM_HORIZON" # records written before the mapping existed still flow
 
   batch_size                         = local.relay_stream.batch_size
@@ -311,7 +282,7 @@ resource "aws_lambda_event_source_mapping" "outbox_stream" {
 
 resource "aws_lambda_event_source_mapping" "events_queue" {
   event_source_arn        = aws_sqs_queue.events.arn
-  function_name           = module.functions["consumer"].arn
+  function_name           = module.functions.functions["consumer"].arn
   batch_size              = 10
   function_response_types = ["ReportBatchItemFailures"]
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from catalog.engines.pulumi_graph import ProgramRun, run_program
+from catalog.resources import output_names
 
 PATTERN_DIR = Path(__file__).resolve().parents[1]
 PROGRAM_DIR = PATTERN_DIR / "pulumi"
@@ -27,9 +27,7 @@ def default_run() -> ProgramRun:
 
 
 def test_outputs_match_the_terraform_root(default_run: ProgramRun) -> None:
-    terraform = (PATTERN_DIR / "terraform" / "outputs.tf").read_text()
-    expected = set(re.findall(r'^output "([a-z_]+)"', terraform, re.M))
-    assert set(default_run.outputs) == expected
+    assert set(default_run.outputs) == output_names(PATTERN_DIR / "terraform")
     outputs = default_run.outputs
     assert outputs["function_names"] == {
         "create-order": "txn-outbox-create-order",

@@ -7,8 +7,8 @@ Why not the deployed orchestrator: the emulator has no durable execution APIs (i
 checkpoints, replays, waits and retry backoffs, with waits skipped instead of slept.
 
 Outputs used:
-- `orchestrator_function_name`: the durable function;
-- `worker_function_names`: logical name -> deployed name of every function it invokes;
+- `function_names`: logical name -> deployed name of every function: `orchestrator`, the durable
+  function, and the workers it invokes;
 - `table_names`: logical name -> deployed table (exported to the run as `<LOGICAL>_TABLE`).
 
 Each function's handler and environment come from its deployed configuration (Lambda
@@ -53,8 +53,8 @@ if TYPE_CHECKING:
         DurableFunctionTestRunner,
     )
 
-ORCHESTRATOR_OUTPUT = "orchestrator_function_name"
-WORKERS_OUTPUT = "worker_function_names"
+FUNCTIONS_OUTPUT = "function_names"
+ORCHESTRATOR = "orchestrator"  # its key there; every other key is a worker
 TABLES_OUTPUT = "table_names"
 DEFAULT_QUALIFIER = "live"
 EXECUTION_TIMEOUT_S = 300  # real seconds: waits and backoffs are skipped by the virtual clock
@@ -65,7 +65,7 @@ Handler = Callable[[Any, Any], Any]
 
 @dataclass(frozen=True)
 class FunctionSetup:
-    logical: str  # "orchestrator" or a worker_function_names key
+    logical: str  # "orchestrator" or a function_names key
     deployed_name: str
     handler: Handler
     environment: dict[str, str]
@@ -232,12 +232,14 @@ def injected_error(name: str) -> type[Exception]:
 def resolve_functions(
     ctx: DriverContext, overrides: Mapping[str, Handler] | None = None
 ) -> tuple[FunctionSetup, dict[str, FunctionSetup]]:
-    outputs = ctx.outputs
-    orchestrator_name = outputs.get(ORCHESTRATOR_OUTPUT)
-    workers = outputs.get(WORKERS_OUTPUT)
-    if not orchestrator_name or not isinstance(workers, dict) or not workers:
+    names = ctx.outputs.get(FUNCTIONS_OUTPUT)
+    names = dict(names) if isinstance(names, dict) else {}
+    orchestrator_name = names.pop(ORCHESTRATOR, None)
+    workers = names
+    if not orchestrator_name or not workers:
         raise DriverError(
-            f"{ctx.pattern.name}: outputs need {ORCHESTRATOR_OUTPUT} and {WORKERS_OUTPUT}"
+            f"{ctx.pattern.name}: outputs need {FUNCTIONS_OUTPUT} with {ORCHESTRATOR!r} and the "
+            "workers"
         )
     src = str(ctx.pattern.root / "src")
     if src not in sys.path:
@@ -246,12 +248,12 @@ def resolve_functions(
         lambda_client = ctx.client("lambda")  # one client: creating one costs ~0.4 s
     except Exception:
         lambda_client = None
-    orchestrator = _setup(ctx, lambda_client, "orchestrator", str(orchestrator_name))
+    orchestrator = _setup(ctx, lambda_client, ORCHESTRATOR, str(orchestrator_name))
     resolved = {
         logical: _setup(ctx, lambda_client, logical, str(name)) for logical, name in workers.items()
     }
     for logical, handler in (overrides or {}).items():
-        if logical == "orchestrator":
+        if logical == ORCHESTRATOR:
             orchestrator = dataclasses.replace(orchestrator, handler=handler)
         elif logical in resolved:
             resolved[logical] = dataclasses.replace(resolved[logical], handler=handler)
