@@ -11,6 +11,7 @@ import each other's. The text the author must write is left as `<< ... >>` place
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 import sys
@@ -78,13 +79,29 @@ def scaffold(name: str, model: str = MODEL, patterns_dir: Path = PATTERNS_DIR) -
     staging = Path(tempfile.mkdtemp(prefix=f".catalog-new-{name}-", dir=patterns_dir.parent))
     try:
         copy = staging / name
-        shutil.copytree(source, copy, ignore=_IGNORE)
+        shutil.copytree(source, copy, ignore=_IGNORE, symlinks=True)
+        _relink(source, copy, target)
         _rename(copy, old_name, name, old_package, package, from_model=model == MODEL)
         patterns_dir.mkdir(exist_ok=True)
         copy.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ScaffoldResult(target, package, placeholders(target))
+
+
+def _relink(source: Path, copy: Path, target: Path) -> None:
+    """The model's links to shared files (terraform/pattern-root/) point there again from the new
+    pattern's place, relatively, when the new pattern is in the same repository as that file;
+    elsewhere (or for a link to anything else) the new pattern gets a copy of the file."""
+    repository = target.parent.parent.resolve()
+    for link in sorted(p for p in copy.rglob("*") if p.is_symlink()):
+        relative = link.relative_to(copy)
+        shared = (source / relative).resolve()
+        link.unlink()
+        if shared.is_file() and shared.is_relative_to(repository / "terraform"):
+            link.symlink_to(os.path.relpath(shared, (target / relative).parent))
+        else:
+            shutil.copy2(shared, link)
 
 
 def _model(model: str) -> tuple[Path, str]:
@@ -121,7 +138,7 @@ def _rename(
         (re.compile(rf"(?<!\w){re.escape(old_package)}"), package),
         *((re.compile(rf"\b{re.escape(old)}\b"), new) for old, new in helpers.items()),
     ]
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
         if path.suffix not in _TEXT_SUFFIXES:
             continue
         text = path.read_text()

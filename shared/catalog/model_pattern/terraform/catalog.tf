@@ -1,0 +1,1 @@
+../../../../terraform/pattern-root/catalog.tf
