@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
-from catalog.inspect import pulumi_resources, terraform_mock_resources, terraform_resources
+from catalog.inspect import ROOT, pulumi_resources, terraform_mock_models, terraform_plans
 from catalog.localaws import LocalAws
 from catalog.patterns import Pattern, discover
 from catalog.resources import Resource
-from catalog.testing import require_terraform
+from catalog.testing import EVALUATED_VARIANTS, PLANNED_VARIANTS, require_terraform, variants_for
 
 PATTERNS = discover()
 
@@ -21,29 +21,35 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def terraform_model(local_aws: LocalAws) -> Callable[[Pattern], list[Resource]]:
-    """The Terraform plan of each pattern, planned once per session."""
-    cache: dict[str, list[Resource]] = {}
+def terraform_model(local_aws: LocalAws) -> Callable[..., list[Resource]]:
+    """`terraform_model(pattern, variant=ROOT)`: the Terraform plan of each pattern's root, and
+    of each variant the test modules declared (`catalog.testing.planned_variant`), all from one
+    plan per pattern per session."""
+    cache: dict[str, dict[str, list[Resource]]] = {}
 
-    def get(pattern: Pattern) -> list[Resource]:
+    def get(pattern: Pattern, variant: str = ROOT) -> list[Resource]:
         require_terraform()
         if pattern.name not in cache:
-            cache[pattern.name] = terraform_resources(pattern, local_aws)
-        return cache[pattern.name]
+            variants = variants_for(PLANNED_VARIANTS, pattern.name)
+            cache[pattern.name] = terraform_plans(pattern, local_aws, variants)
+        return cache[pattern.name][variant]
 
     return get
 
 
 @pytest.fixture(scope="session")
-def terraform_settings_model() -> Callable[[Pattern], list[Resource]]:
-    """Each pattern's root evaluated under mock_provider (every value known), once per session."""
-    cache: dict[str, list[Resource]] = {}
+def terraform_settings_model() -> Callable[..., list[Resource]]:
+    """`terraform_settings_model(pattern, variant=ROOT)`: each pattern's root (and each variant
+    declared with `catalog.testing.evaluated_variant`) evaluated under mock_provider (every value
+    known), in one mocked evaluation per pattern per session."""
+    cache: dict[str, dict[str, list[Resource]]] = {}
 
-    def get(pattern: Pattern) -> list[Resource]:
+    def get(pattern: Pattern, variant: str = ROOT) -> list[Resource]:
         require_terraform()
         if pattern.name not in cache:
-            cache[pattern.name] = terraform_mock_resources(pattern)
-        return cache[pattern.name]
+            variants = variants_for(EVALUATED_VARIANTS, pattern.name)
+            cache[pattern.name] = terraform_mock_models(pattern, variants)
+        return cache[pattern.name][variant]
 
     return get
 

@@ -10,10 +10,11 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from catalog.engines.terraform import TerraformWorkspace
-from catalog.inspect import pulumi_resources, terraform_resources
-from catalog.localaws import LocalAws
-from catalog.patterns import Pattern, discover
+from catalog.inspect import pulumi_resources
+from catalog.patterns import Pattern, discover, load
 from catalog.policies import (
     ALLOWED_RETENTION_DAYS,
     LOGGED_KINDS,
@@ -22,9 +23,10 @@ from catalog.policies import (
     find_log_group,
 )
 from catalog.resources import Resource, from_hcl
-from catalog.testing import components_from, copy_repo_parts, plant
+from catalog.testing import components_from, copy_repo_parts, planned_variant, plant
 
 Model = Callable[[Pattern], list[Resource]]
+VariantModel = Callable[[Pattern, str], list[Resource]]
 PATTERNS = discover()
 
 
@@ -57,20 +59,22 @@ def test_pulumi_graph_sets_retention(pattern: Pattern, pulumi_model: Model) -> N
     _assert_every_logged_resource_has_retention(pulumi_model(pattern))
 
 
-def test_check_fails_when_terraform_retention_is_removed(
-    pattern: Pattern, local_aws: LocalAws
-) -> None:
+def _drop_retention(workspace: TerraformWorkspace) -> None:
     """A deliberately broken copy: the function module's log group loses its retention."""
-
-    def drop_retention(workspace: TerraformWorkspace) -> None:
-        module = workspace.base / "terraform" / "modules" / "python-function" / "main.tf"
-        module.write_text(
-            re.sub(r"^\s*retention_in_days\s*=.*$", "", module.read_text(), flags=re.MULTILINE)
-        )
-
-    violations = check_log_retention(
-        terraform_resources(pattern, local_aws, before_plan=drop_retention)
+    module = workspace.base / "terraform" / "modules" / "python-function" / "main.tf"
+    module.write_text(
+        re.sub(r"^\s*retention_in_days\s*=.*$", "", module.read_text(), flags=re.MULTILINE)
     )
+
+
+# Planned beside the root, in the same `terraform plan` (see `terraform_model`).
+RETENTION_REMOVED = planned_variant("retention_removed", edit=_drop_retention)
+
+
+def test_check_fails_when_terraform_retention_is_removed(
+    pattern: Pattern, terraform_model: VariantModel
+) -> None:
+    violations = check_log_retention(terraform_model(pattern, RETENTION_REMOVED))
     assert violations and all(v.policy == "log-retention" for v in violations)
     assert any("never expire" in v.message for v in violations)
 
@@ -141,17 +145,22 @@ def _named(violations: list, fragment: str) -> set[str]:
     return {v.address for v in violations if fragment in v.message}
 
 
+def _stop_waiting(workspace: TerraformWorkspace) -> None:
+    plant(workspace.base / "terraform/modules/python-function/main.tf", *TF_STOPS_WAITING)
+
+
+# One plan proves the plan reading can fail; the module is shared, and the HCL variant below
+# runs for every pattern.
+_WAITING_PATTERN = next(p for p in PATTERNS if _module_functions(from_hcl(p.terraform_dir))).name
+STOPS_WAITING = planned_variant("stops_waiting", edit=_stop_waiting, pattern=_WAITING_PATTERN)
+
+
+# `pattern_name`: the test runs on the worker that holds that pattern's plan.
+@pytest.mark.parametrize("pattern_name", [_WAITING_PATTERN])
 def test_check_fails_when_the_terraform_function_stops_waiting_for_its_group(
-    local_aws: LocalAws,
+    pattern_name: str, terraform_model: VariantModel
 ) -> None:
-    # One plan proves the plan reading can fail (a plan costs 30-60 s here); the module is shared,
-    # and the HCL variant below runs for every pattern.
-    pattern = next(p for p in PATTERNS if _module_functions(from_hcl(p.terraform_dir)))
-
-    def stop_waiting(workspace: TerraformWorkspace) -> None:
-        plant(workspace.base / "terraform/modules/python-function/main.tf", *TF_STOPS_WAITING)
-
-    resources = terraform_resources(pattern, local_aws, before_plan=stop_waiting)
+    resources = terraform_model(load(pattern_name), STOPS_WAITING)
     functions = _module_functions(resources)
     violations = check_log_group_wiring(resources)
     assert functions and _named(violations, "is not created after its log group") == functions

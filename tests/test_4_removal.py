@@ -8,13 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from catalog.engines.terraform import TerraformWorkspace
-from catalog.inspect import pulumi_resources, terraform_resources
-from catalog.localaws import LocalAws
+from catalog.inspect import pulumi_resources
 from catalog.patterns import Pattern
 from catalog.policies import STATEFUL_PROTECTION, check_removal
 from catalog.resources import Resource, from_hcl
+from catalog.testing import planned_variant
 
 Model = Callable[[Pattern], list[Resource]]
+VariantModel = Callable[[Pattern, str], list[Resource]]
 
 
 def test_terraform_removes_everything_by_default(pattern: Pattern, terraform_model: Model) -> None:
@@ -35,10 +36,14 @@ def _protected(resources: list[Resource]) -> list[Resource]:
     return [r for r in resources if r.kind in STATEFUL_PROTECTION]
 
 
+# Planned beside the root, in the same `terraform plan` (see `terraform_model`).
+PROTECTED = planned_variant("deletion_protection", variables={"deletion_protection": True})
+
+
 def test_terraform_deletion_protection_is_one_variable(
-    pattern: Pattern, local_aws: LocalAws
+    pattern: Pattern, terraform_model: VariantModel
 ) -> None:
-    resources = terraform_resources(pattern, local_aws, variables={"deletion_protection": True})
+    resources = terraform_model(pattern, PROTECTED)
     tables = _protected(resources)
     assert tables and all(r.prop(STATEFUL_PROTECTION[r.kind]) is True for r in tables)
     assert {v.address for v in check_removal(resources)} == {r.address for r in tables}
@@ -50,20 +55,23 @@ def test_pulumi_deletion_protection_is_one_config_value(pattern: Pattern) -> Non
     assert tables and all(r.prop(STATEFUL_PROTECTION[r.kind]) is True for r in tables)
 
 
-def test_check_fails_on_prevent_destroy(pattern: Pattern, local_aws: LocalAws) -> None:
+def _prevent_destroy(workspace: TerraformWorkspace) -> None:
     """A deliberately broken copy: the table module gets lifecycle.prevent_destroy."""
+    module = workspace.base / "terraform" / "modules" / "dynamodb-table" / "main.tf"
+    text = module.read_text()
+    text = re.sub(
+        r'(resource "aws_dynamodb_table" "this" \{)',
+        r"\1\n  lifecycle {\n    prevent_destroy = true\n  }\n",
+        text,
+    )
+    module.write_text(text)
 
-    def prevent_destroy(workspace: TerraformWorkspace) -> None:
-        module = workspace.base / "terraform" / "modules" / "dynamodb-table" / "main.tf"
-        text = module.read_text()
-        text = re.sub(
-            r'(resource "aws_dynamodb_table" "this" \{)',
-            r"\1\n  lifecycle {\n    prevent_destroy = true\n  }\n",
-            text,
-        )
-        module.write_text(text)
 
-    resources = terraform_resources(pattern, local_aws, before_plan=prevent_destroy)
+PREVENTS_DESTROY = planned_variant("prevent_destroy", edit=_prevent_destroy)
+
+
+def test_check_fails_on_prevent_destroy(pattern: Pattern, terraform_model: VariantModel) -> None:
+    resources = terraform_model(pattern, PREVENTS_DESTROY)
     violations = check_removal(resources)
     assert violations and all("prevent_destroy" in v.message for v in violations)
     assert {v.address.split(".aws_")[0] for v in violations} == {

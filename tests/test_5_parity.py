@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 
 from catalog.engines.terraform import TerraformWorkspace
-from catalog.inspect import pulumi_resources, terraform_mock_resources
+from catalog.inspect import pulumi_resources
 from catalog.patterns import PATTERNS_DIR, Pattern, discover, load
 from catalog.policies import check_parity
 from catalog.resources import Resource
-from catalog.testing import require_terraform
+from catalog.testing import evaluated_variant
 
 Model = Callable[[Pattern], list[Resource]]
+VariantModel = Callable[[Pattern, str], list[Resource]]
 
 # Prepended to a copy of a Pulumi program: one function gets another timeout, one role policy
 # one more action. A stack transformation sees every resource the program registers.
@@ -107,22 +108,27 @@ def test_parity_names_the_setting_when_pulumi_drifts(
     assert "logs:DeleteLogGroup" in action
 
 
+def _module_timeout_drift(workspace: TerraformWorkspace) -> None:
+    """The shared module, changed in the temporary workspace only: every function gets 1 s more."""
+    module = workspace.base / "terraform" / "modules" / "python-function" / "main.tf"
+    text = module.read_text()
+    assert "timeout                        = var.timeout\n" in text
+    module.write_text(text.replace("= var.timeout\n", "= var.timeout + 1\n"))
+
+
+# Evaluated beside the root, in the same mocked evaluation (see `terraform_settings_model`).
+TIMEOUT_DRIFT = evaluated_variant(
+    "timeout_drift", edit=_module_timeout_drift, pattern=_drift_pattern().name
+)
+
+
 @pytest.mark.parametrize("pattern_name", [_drift_pattern().name])
 def test_parity_names_the_setting_when_terraform_drifts(
-    pattern_name: str, pulumi_model: Model
+    pattern_name: str, terraform_settings_model: VariantModel, pulumi_model: Model
 ) -> None:
-    """The shared module, changed in the temporary workspace only: every function gets 1 s more."""
-    require_terraform()
     pattern = load(pattern_name)
-
-    def drift(workspace: TerraformWorkspace) -> None:
-        module = workspace.base / "terraform" / "modules" / "python-function" / "main.tf"
-        text = module.read_text()
-        assert "timeout                        = var.timeout\n" in text
-        module.write_text(text.replace("= var.timeout\n", "= var.timeout + 1\n"))
-
     violations = check_parity(
-        terraform_mock_resources(pattern, before_evaluate=drift), pulumi_model(pattern)
+        terraform_settings_model(pattern, TIMEOUT_DRIFT), pulumi_model(pattern)
     )
 
     assert violations
@@ -201,22 +207,26 @@ def test_parity_names_a_durable_setting_when_pulumi_drifts(
     assert "691200" in violation.message and "3600" in violation.message
 
 
+def _retention_drift(workspace: TerraformWorkspace) -> None:
+    """The root's history retention changed in the temporary workspace only (an override file)."""
+    (workspace.root / "catalog_drift_override.tf").write_text(
+        'variable "execution_history_retention_days" {\n  default = 30\n}\n'
+    )
+
+
+RETENTION_DRIFT = evaluated_variant(
+    "retention_drift", edit=_retention_drift, pattern="durable-function-chaining"
+)
+
+
 @pytest.mark.parametrize("pattern_name", ["durable-function-chaining"])
 def test_parity_names_a_durable_setting_when_terraform_drifts(
-    pattern_name: str, pulumi_model: Model
+    pattern_name: str, terraform_settings_model: VariantModel, pulumi_model: Model
 ) -> None:
-    """The root's history retention changed in the temporary workspace only (an override file):
-    the durable_config the offline provider cannot take is still evaluated and compared."""
-    require_terraform()
+    """The durable_config the offline provider cannot take is still evaluated and compared."""
     pattern = load(pattern_name)
-
-    def drift(workspace: TerraformWorkspace) -> None:
-        (workspace.root / "catalog_drift_override.tf").write_text(
-            'variable "execution_history_retention_days" {\n  default = 30\n}\n'
-        )
-
     violations = check_parity(
-        terraform_mock_resources(pattern, before_evaluate=drift), pulumi_model(pattern)
+        terraform_settings_model(pattern, RETENTION_DRIFT), pulumi_model(pattern)
     )
 
     (violation,) = violations

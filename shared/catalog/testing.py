@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from .deploy import Deployment, deploy, destroy
+from .inspect import Variant, WorkspaceHook
 from .localaws import LocalAws
 from .packaging import LOCK_FILE
 from .patterns import REPO_ROOT, Pattern, load
@@ -133,6 +134,51 @@ def scenario_gaps(scenarios: Iterable[str], checked: Iterable[str]) -> dict[str,
     metadata lacks (checks left for a renamed or removed scenario)."""
     known, names = set(scenarios), set(checked)
     return {"unchecked": sorted(known - names), "unknown": sorted(names - known)}
+
+
+# ------------------------------------------------------------------ Terraform variants
+@dataclass(frozen=True)
+class _Declared:
+    variant: Variant
+    pattern: str | None  # None: every pattern
+
+
+PLANNED_VARIANTS: dict[str, _Declared] = {}
+EVALUATED_VARIANTS: dict[str, _Declared] = {}
+
+
+def planned_variant(
+    name: str,
+    *,
+    variables: Mapping[str, object] | None = None,
+    edit: WorkspaceHook | None = None,
+    pattern: str | None = None,
+) -> str:
+    """Declare (when a test module is imported) a deliberately changed copy of each pattern's
+    root (or of `pattern`'s only) that the session's `terraform_model` plans in the same
+    `terraform plan` as the root: a planted defect then costs no provider start of its own.
+    Returns `name`, the key a test passes to `terraform_model(pattern, name)`."""
+    return _declare(PLANNED_VARIANTS, name, Variant(dict(variables or {}), edit), pattern)
+
+
+def evaluated_variant(name: str, *, edit: WorkspaceHook, pattern: str | None = None) -> str:
+    """The same for the mocked evaluation `terraform_settings_model` makes (parity's model)."""
+    return _declare(EVALUATED_VARIANTS, name, Variant({}, edit), pattern)
+
+
+def _declare(table: dict[str, _Declared], name: str, variant: Variant, pattern: str | None) -> str:
+    if name in table:
+        raise ValueError(f"Terraform variant {name!r} is declared twice")
+    table[name] = _Declared(variant, pattern)
+    return name
+
+
+def variants_for(table: Mapping[str, _Declared], pattern: str) -> dict[str, Variant]:
+    return {
+        name: declared.variant
+        for name, declared in table.items()
+        if declared.pattern in (None, pattern)
+    }
 
 
 # ------------------------------------------------------------------ planted defects

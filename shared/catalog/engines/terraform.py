@@ -38,6 +38,9 @@ PLUGIN_CACHE = (
     Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "catalog-terraform-plugins"
 )
 OVERRIDE_FILE = "catalog_local_override.tf"
+# Deliberately changed copies of the root, planned beside it (`TerraformWorkspace.add_variant`).
+VARIANTS_FILE = "catalog_variants.tf.json"
+VARIANT_MODULE_PREFIX = "catalog_variant_"
 MOCK_TEST_FILE = "catalog_mock_model.tftest.hcl"
 # Every service a catalog pattern may touch; the provider must never reach real AWS from a test.
 LOCAL_ENDPOINT_SERVICES = (
@@ -149,6 +152,42 @@ class TerraformWorkspace:
                 for change in self.changes:
                     self.echo(f"  {change}")
         return self
+
+    def add_variant(
+        self,
+        name: str,
+        variables: Mapping[str, Any] | None = None,
+        edit: Callable[[TerraformWorkspace], None] | None = None,
+    ) -> str:
+        """Another copy of the pattern and shared modules, changed by `edit` (a workspace of
+        its own under `variants/<name>`, adapted like this one), called from the root as module
+        `catalog_variant_<name>` with `variables`. One plan (one provider start) then covers the
+        root and every variant; their resources are told apart by that module's address prefix,
+        which is returned. The copy's own `provider` blocks are removed (python-hcl2): a module
+        with one could not share the root's provider, and every extra provider is another start.
+        """
+        import hcl2  # local import: only variants need the parser
+
+        variant = TerraformWorkspace(self.pattern, directory=self.base / "variants" / name)
+        variant.prepare()
+        if self.aws is not None or self.mock_provider:
+            adapt_for_local_provider(variant.base, record_removed=self.mock_provider)
+        if edit is not None:
+            edit(variant)
+        for path in sorted(variant.root.glob("*.tf")):
+            document = hcl2.loads(path.read_text())
+            if document.pop("provider", None) is not None:
+                path.write_text(hcl2.dumps(document))
+        calls_file = self.root / VARIANTS_FILE
+        calls = json.loads(calls_file.read_text()) if calls_file.exists() else {"module": {}}
+        arguments = {"artifacts_dir": str(self.pattern.build_dir), **(variables or {})}
+        calls["module"][f"{VARIANT_MODULE_PREFIX}{name}"] = {
+            "source": os.path.relpath(variant.root, self.root),
+            # JSON strings are templates: escape template sequences in the values.
+            **{k: _json_literal(v) for k, v in arguments.items()},
+        }
+        calls_file.write_text(json.dumps(calls, indent=2) + "\n")
+        return f"module.{VARIANT_MODULE_PREFIX}{name}."
 
     def cleanup(self) -> None:
         with interrupts.deferred():
@@ -422,6 +461,17 @@ provider "aws" {{
   max_retries = 2
 }}
 """
+
+
+def _json_literal(value: Any) -> Any:
+    """A value for a `.tf.json` argument: strings escaped so Terraform reads no template."""
+    if isinstance(value, str):
+        return value.replace("${", "$${").replace("%{", "%%{")
+    if isinstance(value, list):
+        return [_json_literal(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _json_literal(v) for k, v in value.items()}
+    return value
 
 
 # ---------------------------------------------------------------- mock evaluation

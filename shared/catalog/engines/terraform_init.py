@@ -36,12 +36,14 @@ _LOCK = threading.Lock()
 def init_key(base: Path, root: Path, plugin_dir: str | None) -> str:
     """A digest of everything init depends on in this workspace (sources, versions, plugin dir)."""
     digest = hashlib.sha256(f"{root.relative_to(base)}\n{plugin_dir}\n".encode())
-    for path in sorted(base.rglob("*.tf")):
+    for path in sorted([*base.rglob("*.tf"), *base.rglob("*.tf.json")]):
         if ".terraform" in path.parts:
             continue
-        lines = [m.group(0).strip() for m in _INIT_INPUT.finditer(path.read_text())]
+        text = path.read_text()
+        # A JSON file (module calls of the runner's variants) counts whole: its module sources.
+        lines = [m.group(0).strip() for m in _INIT_INPUT.finditer(text)]
         digest.update(f"{path.relative_to(base)}\n".encode())
-        digest.update("\n".join(lines).encode())
+        digest.update((text if path.suffix == ".json" else "\n".join(lines)).encode())
     return digest.hexdigest()
 
 
