@@ -110,7 +110,17 @@ def test_new_from_a_catalog_pattern_gets_its_own_names(tmp_path: Path) -> None:
     assert {p.file for p in result.placeholders} == {"README.md", "example-pattern.json"}
     units = subprocess.run(
         # The unit and definition tests; the end-to-end ones deploy from the catalog's patterns/.
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+        # Outside the catalog no pyproject loads the moto fixtures plugin, so name it here.
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "catalog.moto_fixtures",
+            "-q",
+        ]
         + [str(root / "tests" / f"test_saga_{kind}.py") for kind in ("handlers", "definition")],
         cwd=REPO_ROOT,
         capture_output=True,
