@@ -204,7 +204,7 @@ def test_concurrent_same_key_is_409_until_the_first_finishes(
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         entered.set()
-        release.wait(5)
+        release.wait(60)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(orders, "create_order", slow)
@@ -213,10 +213,10 @@ def test_concurrent_same_key_is_409_until_the_first_finishes(
         target=lambda: results.append(call(create_order, http_event(BODY, key="k-race")))
     )
     first.start()
-    assert entered.wait(5)
+    assert entered.wait(60)
     status, answer, headers = call(create_order, http_event(BODY, key="k-race"))
     release.set()
-    first.join(5)
+    first.join(60)
     assert status == 409 and answer["error"] == "RequestInProgress"
     assert headers["Retry-After"] == "1"
     assert results[0][0] == 201
