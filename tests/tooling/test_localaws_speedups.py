@@ -89,6 +89,9 @@ def test_a_cancelled_transaction_rolls_back_items_and_stream_records(
 def test_the_backup_copies_only_the_named_items(aws: LocalAws, table: str) -> None:
     from moto.dynamodb.models.dynamo_type import DynamoType
 
+    # Its own items: under xdist the other tests of this module may run on another worker.
+    for key in ("kept", "updated"):
+        aws.client("dynamodb").put_item(TableName=table, Item={"pk": {"S": key}})
     live = _backend(aws).tables[table]  # type: ignore[attr-defined]
     named, other = DynamoType({"S": "kept"}), DynamoType({"S": "updated"})
     backup = table_backup(live, {named})
