@@ -34,12 +34,17 @@ def plain(value: Any) -> Any:
     return value
 
 
-def table_rows(ctx: DriverContext, tables: Iterable[str] | None = None) -> Rows:
-    """Every row of the deployed tables (`table_names` output), by logical name, as plain values;
-    `tables` limits it to those logical names."""
+def _plain_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Items as the DynamoDB API returns them (typed attribute values), as plain values."""
     from boto3.dynamodb.types import TypeDeserializer
 
     deserializer = TypeDeserializer()
+    return [plain({k: deserializer.deserialize(v) for k, v in i.items()}) for i in items]
+
+
+def table_rows(ctx: DriverContext, tables: Iterable[str] | None = None) -> Rows:
+    """Every row of the deployed tables (`table_names` output), by logical name, as plain values;
+    `tables` limits it to those logical names."""
     names: Mapping[str, str] = ctx.outputs.get("table_names") or {}
     wanted = set(names) if tables is None else set(tables) & set(names)
     dynamodb = ctx.client("dynamodb")
@@ -47,9 +52,7 @@ def table_rows(ctx: DriverContext, tables: Iterable[str] | None = None) -> Rows:
     for logical in sorted(wanted):
         items: list[dict[str, Any]] = []
         for page in dynamodb.get_paginator("scan").paginate(TableName=names[logical]):
-            items += [
-                plain({k: deserializer.deserialize(v) for k, v in i.items()}) for i in page["Items"]
-            ]
+            items += _plain_rows(page["Items"])
         rows[logical] = items
     return rows
 
@@ -60,9 +63,6 @@ def rows_by_key(
     """The rows of one deployed table whose string hash key `key` is one of `values`, as plain
     values (BatchGetItem, strongly consistent: 100 keys a call, unprocessed keys asked again).
     What a check of one run's own rows reads instead of scanning the whole table."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
     table = (ctx.outputs.get("table_names") or {})[logical]
     dynamodb = ctx.client("dynamodb")
     wanted = sorted(set(values))
@@ -74,7 +74,7 @@ def rows_by_key(
             answer = dynamodb.batch_get_item(RequestItems=request)
             items += answer["Responses"].get(table, [])
             request = answer.get("UnprocessedKeys") or {}
-    return [plain({k: deserializer.deserialize(v) for k, v in i.items()}) for i in items]
+    return _plain_rows(items)
 
 
 def related_rows(rows: Rows, seeds: Iterable[str], link_keys: Iterable[str] = ()) -> Rows:
