@@ -39,6 +39,15 @@ _PER_PATTERN_FIXTURES = (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist hands out the largest groups first unless told not to; the order below is what
+    # keeps a worker from starting an embedded AWS of its own after the session's.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+# First: pytest-xdist reads the groups in its own hook of this name on each worker.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tiers and order.
 
@@ -48,8 +57,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
       one LocalAws runs at a time: tests that start one of their own (the embedded AWS's own tests,
       the deploy-destroy cycles that need an empty account) must run before the session's starts.
     - Under pytest-xdist (`--dist loadgroup`), the tests that share one pattern's deployment or
-      plan form one group, so each pattern is deployed and planned once, on one worker.
+      plan form one group, so each pattern is deployed and planned once, on one worker. A worker
+      takes whole groups in collection order, so a group with any test on the session's embedded
+      AWS sorts last as a whole: no test that starts its own LocalAws can follow it there.
     """
+    groups: dict[pytest.Item, str] = {}
     for item in items:
         names = getattr(item, "fixturenames", ())
         if "deployed_pattern" in names:
@@ -57,8 +69,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if any(name in names for name in _PER_PATTERN_FIXTURES):
             pattern = _pattern_of(item)
             if pattern is not None:
-                item.add_marker(pytest.mark.xdist_group(name=f"pattern-{pattern}"))
-    items.sort(key=lambda item: "local_aws" in getattr(item, "fixturenames", ()))
+                groups[item] = f"pattern-{pattern}"
+                item.add_marker(pytest.mark.xdist_group(name=groups[item]))
+    on_session_aws = {groups.get(item, item.nodeid) for item in items if _uses_session_aws(item)}
+    items.sort(key=lambda item: groups.get(item, item.nodeid) in on_session_aws)
+
+
+def _uses_session_aws(item: pytest.Item) -> bool:
+    return "local_aws" in getattr(item, "fixturenames", ())
 
 
 def _pattern_of(item: pytest.Item) -> str | None:
