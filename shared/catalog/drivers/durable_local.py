@@ -45,6 +45,7 @@ from ..localaws.invoker import Invocation
 from ..scenarios import Scenario
 from .base import DriverContext, DriverError, ScenarioResult
 from .durable_operations import describe_operation, short_error_name, step_record, virtual_seconds
+from .durable_runner import local_runner
 from .observe import identifiers, related_rows, table_rows
 
 if TYPE_CHECKING:
@@ -108,15 +109,12 @@ class LocalDurableApp:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __enter__(self) -> LocalDurableApp:
-        from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
-
         try:
             self.orchestrator, self.workers = resolve_functions(self.ctx, self.overrides)
             variables = merged_environment(self.ctx, self.orchestrator, self.workers)
             self._stack.enter_context(applied_environment({**variables, **self.environment}))
             self._stack.enter_context(quiet_loggers())
-            runner = DurableFunctionTestRunner(self.orchestrator.handler, skip_time=True)
-            self._stack.callback(runner.close)
+            runner = self._stack.enter_context(local_runner(self.orchestrator.handler))
             for setup in self.workers.values():
                 runner.register_function(setup.deployed_name, self._bind(setup))
             self._runner = runner
