@@ -145,7 +145,8 @@ def _report_left(workspace: TerraformWorkspace, left: list[str]) -> None:
     else:
         interrupts.leave(
             f"{len(left)} resource(s) of {name} remain in AWS ({listing}); state in "
-            f"{workspace.base}; remove them with: catalog down {name} --target aws"
+            # A real-AWS workspace is always a kept directory: cleanup() never removes its state.
+            f"{workspace.directory}; remove them with: catalog down {name} --target aws"
         )
 
 

@@ -67,6 +67,10 @@ class TerraformMissing(TerraformError):
     """Terraform, or the provider mirror CATALOG_TF_PLUGIN_DIR names, is not usable here."""
 
 
+class WorkspaceRemoved(RuntimeError):
+    """A temporary workspace was used after `cleanup()` removed it (a bug in the caller)."""
+
+
 def error_summary(output: str) -> str:
     """Terraform's first `Error:` with its detail line, flattened to one line."""
     lines = [line.strip(" │╷╵") for line in output.splitlines()]
@@ -108,6 +112,13 @@ class TerraformWorkspace:
     resource_timings: dict[str, dict[str, float]] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     _temp: Path | None = None
+    # cleanup() removed the temporary folder: the workspace is finished, and never makes another.
+    _removed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.aws is None and not self.mock_provider and self.directory is None:
+            # Its state is the only record of what it creates in a real account: never temporary.
+            raise ValueError(f"a real-AWS workspace of {self.pattern.name} needs a kept directory")
 
     # ------------------------------------------------------------ layout
     @property
@@ -116,8 +127,13 @@ class TerraformWorkspace:
 
     @property
     def base(self) -> Path:
+        """The workspace folder: the kept directory, or a temporary one made on first use."""
         if self.directory is not None:
             return self.directory
+        if self._removed:
+            raise WorkspaceRemoved(
+                f"the temporary Terraform workspace of {self.pattern.name} was used after cleanup()"
+            )
         if self._temp is None:
             self._temp = Path(tempfile.mkdtemp(prefix=f"catalog-tf-{self.pattern.name}-"))
         return self._temp
@@ -190,7 +206,10 @@ class TerraformWorkspace:
         return f"module.{VARIANT_MODULE_PREFIX}{name}."
 
     def cleanup(self) -> None:
+        """Remove a temporary workspace, state included (a kept directory stays); idempotent."""
         with interrupts.deferred():
+            if self.directory is None:
+                self._removed = True
             if self._temp is not None:
                 shutil.rmtree(self._temp, ignore_errors=True)
                 self._temp = None
@@ -376,7 +395,10 @@ class TerraformWorkspace:
         )
 
     def state_addresses(self) -> list[str]:
-        """Resources recorded in the local state (read from the file: no terraform needed)."""
+        """Resources recorded in the local state (read from the file: no terraform needed). A
+        workspace never made, or removed by cleanup(), records none (and is not made for this)."""
+        if self.directory is None and self._temp is None:
+            return []
         path = self.root / "terraform.tfstate"
         try:
             state = json.loads(path.read_text())
@@ -398,7 +420,11 @@ class TerraformWorkspace:
         return {key: value.get("value") for key, value in json.loads(result.stdout or "{}").items()}
 
     def __enter__(self) -> TerraformWorkspace:
-        return self.prepare()
+        try:
+            return self.prepare()
+        except BaseException:
+            self.cleanup()  # __exit__ does not run when __enter__ fails
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
