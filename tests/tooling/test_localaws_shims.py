@@ -175,6 +175,40 @@ def test_invocations_write_to_the_configured_log_group(aws: LocalAws) -> None:
     assert groups == ["/custom/logs-to"]
 
 
+class _GroupCreatedMidCopy:
+    """A log group entry whose copy creates another group: what a CreateLogGroup served by another
+    server thread does while a copy walks the account's groups."""
+
+    def __init__(self, logs: Any) -> None:
+        self.logs = logs
+        self.copies = 0
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        self.copies += 1
+        self.logs.create_log_group(f"/created/mid-copy-{self.copies}", {})
+        return self
+
+
+def test_published_create_and_list_answer_while_log_groups_are_created(aws: LocalAws) -> None:
+    """CreateFunction with Publish and ListFunctions copy function objects; a copy that walked the
+    account's logs failed when a group was created meanwhile, and moto answered 500 for a
+    function it had created (the client's retry: ResourceConflictException)."""
+    from moto.logs.models import logs_backends
+
+    logs = logs_backends["123456789012"][aws.region]
+    planted = _GroupCreatedMidCopy(logs)
+    logs.groups["/planted/created-mid-copy"] = planted
+    try:
+        created = _create_function(aws, "published", Publish=True)
+        listed = aws.client("lambda").list_functions()["Functions"]
+    finally:
+        logs.groups.pop("/planted/created-mid-copy")
+    assert created["Version"] == "1"
+    assert created["FunctionArn"].endswith(":function:published")
+    assert [f["FunctionName"] for f in listed] == ["published"]
+    assert planted.copies == 0  # no copy of a function walks the logs
+
+
 def test_aws_managed_policy_attaches_on_demand(aws: LocalAws) -> None:
     _role(aws, "durable-role")
     iam = aws.client("iam")

@@ -7,6 +7,7 @@ tests/tooling/test_localaws_shims.py that goes through boto3 against the running
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from typing import Any
@@ -19,6 +20,7 @@ _DLQ_ATTR = "_catalog_dead_letter_config"
 
 def install(patches: Patches) -> None:
     _install_lambda_config_round_trip(patches)
+    _install_lambda_copies_share_logs(patches)
     _install_sfn_validate_definition(patches)
     _install_sfn_list_versions(patches)
     _install_iam_managed_policy_on_demand(patches)
@@ -92,6 +94,34 @@ def _install_lambda_config_round_trip(patches: Patches) -> None:
     patches.set(LambdaFunction, "__init__", __init__)
     patches.set(LambdaFunction, "get_configuration", get_configuration)
     patches.set(LambdaFunction, "update_configuration", update_configuration)
+
+
+# --- Lambda: a copied function shares the account's CloudWatch Logs ----------------------------
+# Gap: a moto function object holds the account's whole CloudWatch Logs backend (`logs_backend`),
+# and moto deep-copies function objects: CreateFunction with Publish (the answer for the new
+# version) and ListFunctions (each $LATEST). Each copy walks every log group, stream and event of
+# the account, while other server threads go on creating log groups; when one lands mid-walk the
+# copy fails ("dictionary changed size during iteration") and moto answers 500 for a function it
+# has already created. A client's retry then gets ResourceConflictException ("Function already
+# exist"), which the Terraform provider retries for 5 minutes and then fails the apply. A copy now
+# shares that backend, like every other function object; the answer is the same.
+
+
+def _install_lambda_copies_share_logs(patches: Patches) -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    if "__deepcopy__" in vars(LambdaFunction):
+        return  # moto copies functions its own way now
+
+    def __deepcopy__(self: Any, memo: dict[int, Any]) -> Any:
+        memo[id(self.logs_backend)] = self.logs_backend  # deepcopy reuses what memo holds
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        # What moto's own copy holds: the state its __getstate__ gives (no Docker client).
+        clone.__dict__.update(copy.deepcopy(self.__getstate__(), memo))
+        return clone
+
+    patches.set(LambdaFunction, "__deepcopy__", __deepcopy__)
 
 
 # --- Step Functions: ValidateStateMachineDefinition --------------------------------------------
