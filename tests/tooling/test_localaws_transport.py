@@ -7,9 +7,13 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
 
 from catalog.localaws import LocalAws
-from catalog.localaws.transport import _environ
+from catalog.localaws.transport import InProcessTransport, _environ
 
 ENV_HANDLER = (
     "import os, boto3\n"
@@ -105,3 +109,77 @@ def test_the_environment_is_the_one_werkzeug_builds() -> None:
     assert environ["HTTP_X_AMZ_META_MY_NOTE"] == "x"
     assert "HTTP_X_SPOOF" not in environ
     assert environ["wsgi.input"].read() == b"abc"
+
+
+def test_an_exception_in_the_service_answers_500_as_over_http(
+    aws: LocalAws, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """moto raising while it serves a request: over HTTP werkzeug's server answers 500, which
+    botocore retries and finally raises as a ClientError; in-process the caller sees the same,
+    never moto's own exception."""
+    from moto.sqs.models import SQSBackend
+
+    list_queues = SQSBackend.list_queues
+    failures: list[RuntimeError] = []
+
+    def failing(self: SQSBackend, *args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return list_queues(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQSBackend, "list_queues", failing)
+    sqs = aws.client("sqs")
+    assert aws.transport is not None
+
+    def seen() -> list[object]:
+        """What the client sees of a request that fails once, then of one that always fails."""
+        failures[:] = [RuntimeError("one moto bug")]
+        once = sqs.list_queues()["ResponseMetadata"]["RetryAttempts"]
+        failures[:] = [RuntimeError("a lasting moto bug")] * 10
+        with pytest.raises(ClientError) as lasting:
+            sqs.list_queues()
+        failures.clear()
+        answer = lasting.value.response
+        return [once, answer["Error"], answer["ResponseMetadata"]["RetryAttempts"]]
+
+    before = aws.transport.requests
+    in_process = seen()
+    assert aws.transport.requests == before + 2 + 3  # every attempt went in-process
+    assert "moto bug" not in capfd.readouterr().err  # quiet, unlike werkzeug's server
+    with monkeypatch.context() as socket_only:
+        socket_only.setattr(aws.transport, "serves", lambda url: False)
+        over_http = seen()
+    assert aws.transport.requests == before + 5
+    assert in_process == over_http
+    once, error, attempts = in_process
+    assert once == 1 and attempts == 2  # botocore retried (max_attempts 2 of LocalAws.client)
+    assert error["Code"] == "500" and "Internal Server Error" in error["Message"]
+
+
+def test_an_answer_failing_after_its_status_becomes_a_500() -> None:
+    """As werkzeug's server does, a status already started is dropped for the 500, and the
+    failed answer is closed."""
+    from botocore.awsrequest import AWSPreparedRequest
+
+    closed: list[bool] = []
+
+    class FailingBody:
+        def __iter__(self) -> Any:
+            yield b"partial"
+            raise RuntimeError("failed while streaming")
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> FailingBody:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return FailingBody()
+
+    transport = InProcessTransport(app, 4566)
+    request = AWSPreparedRequest(
+        method="POST", url="http://127.0.0.1:4566/", headers={}, body=b"{}", stream_output=False
+    )
+    answer = transport.send(request)
+    assert answer.status_code == 500 and closed == [True]
+    assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"<h1>Internal Server Error</h1>" in answer.content

@@ -12,12 +12,18 @@ a second interpreter) still use the socket.
 A request runs in a fresh `contextvars.Context`, as a server thread would start: the caller's
 environment overlay and output capture (an in-process Lambda invocation's) never leak into the
 service's own code.
+
+An exception escaping the application becomes the answer werkzeug's server (`run_wsgi`) gives
+over HTTP: status 500 with werkzeug's InternalServerError page, which botocore parses as a
+service error and retries, as real AWS's InternalFailure. Raised into the caller instead, a bug
+in moto would reach a handler under test as an exception no AWS call can raise.
 """
 
 from __future__ import annotations
 
 import contextvars
 import io
+import logging
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -26,6 +32,8 @@ from urllib.parse import unquote, urlsplit
 from .patching import Patches
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+_log = logging.getLogger(__name__)
 
 
 class InProcessTransport:
@@ -50,22 +58,35 @@ class InProcessTransport:
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
 
     def _call(self, request: Any) -> tuple[int, dict[str, str], bytes]:
-        answer: dict[str, Any] = {}
-
-        def start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Any:
-            answer["status"], answer["headers"] = int(status.split(" ", 1)[0]), headers
-            return lambda chunk: None
-
-        chunks = self.app(_environ(request), start_response)
+        environ = _environ(request)
         try:
-            body = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-        return answer["status"], dict(answer["headers"]), body
+            return _serve(self.app, environ)
+        except Exception:
+            from werkzeug.exceptions import InternalServerError
+
+            # A debug record, not werkzeug's traceback on stderr: the caller gets the 500.
+            _log.debug(
+                "the embedded AWS failed on %s %s", request.method, request.url, exc_info=True
+            )
+            return _serve(InternalServerError(), environ)
+
+
+def _serve(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """`app`'s whole answer to `environ`: status, headers and body."""
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        answer["status"], answer["headers"] = int(status.split(" ", 1)[0]), headers
+        return lambda chunk: None
+
+    chunks = app(environ, start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return answer["status"], dict(answer["headers"]), body
 
 
 def _environ(request: Any) -> dict[str, Any]:
