@@ -249,6 +249,7 @@ class TerraformWorkspace:
         if interrupts.aborted():
             raise TerraformError(f"terraform {args[0]} not started: a second signal aborted it")
         started = time.perf_counter()
+        failures_before = self.aws.failures.count if self.aws is not None else 0
         private_tmp = _private_tmpdir(self.base)
         env = {**self._env(), "TMPDIR": str(private_tmp)}
         try:
@@ -272,6 +273,7 @@ class TerraformWorkspace:
             raise TerraformError(
                 f"terraform {args[0]} failed for {self.pattern.name} (exit {result.returncode}): "
                 + error_summary(errors or result.stderr or result.stdout)
+                + (self.aws.failures.summary(failures_before) if self.aws is not None else "")
             )
         return result
 

@@ -17,6 +17,7 @@ from .. import interrupts
 from . import environ, hooks, output, shims, speedups, transport
 from .event_sources import SETTLE_TIMEOUT_S, EventSources, Settled
 from .executions import ExecutionEnds
+from .failures import ServerFailures
 from .faults import FaultInjector
 from .http_api import HttpApis
 from .inventory import inventory
@@ -42,7 +43,8 @@ class LocalAws:
     order); `retry_sleeps` and `record_retry_sleeps` (Step Functions retry intervals recorded
     instead of slept while the flag is on); `executions` (Step Functions executions that have
     ended: `executions.wait(arns, timeout)` blocks until they have); `event_sources` (the Lambda event-source mapping
-    pollers, run by `settle()`) and `http_apis` (API Gateway HTTP APIs served in-process).
+    pollers, run by `settle()`), `http_apis` (API Gateway HTTP APIs served in-process) and
+    `failures` (the requests the embedded AWS itself failed with a 500).
     """
 
     def __init__(self, region: str = "us-east-1") -> None:
@@ -54,6 +56,7 @@ class LocalAws:
         self.retry_sleeps: list[float] = []
         self.record_retry_sleeps = False
         self.executions = ExecutionEnds()
+        self.failures = ServerFailures()
         self.event_sources = EventSources(self.client)
         self.http_apis = HttpApis(self.client)
         self._server: Any = None
@@ -172,7 +175,9 @@ class LocalAws:
 
     def _install(self) -> None:
         shims.install(self._patches)
-        speedups.install(self._patches, self._server._server.app)
+        dispatcher = self._server._server.app
+        speedups.install(self._patches, dispatcher)
+        self._patches.set(self._server._server, "app", self.failures.watching(dispatcher))
         # This process's clients skip the socket (catalog.localaws.transport); terraform keeps it.
         self.transport = transport.InProcessTransport(self._server._server.app, self.port)
         transport.install(self._patches, self.transport)

@@ -1,0 +1,101 @@
+"""The requests the embedded AWS itself failed: an exception inside moto, answered with HTTP 500.
+
+A client retries a 500, so such a failure is invisible unless the retry then fails for another
+reason: a CreateFunction that raised after storing the function is retried into "Function already
+exist". Each failure is kept with the request and the innermost frame of the exception, so the
+error of a terraform command (or any caller) can name the emulator's own fault beside its answer.
+
+moto's service applications run in debug mode, so every exception propagates to its dispatcher,
+which `watching` wraps: werkzeug's server (HTTP) and the in-process transport then answer 500.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+_KEPT = 50  # the last failures; a failed command names those since it started
+_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
+
+
+@dataclass(frozen=True)
+class ServerFailure:
+    request: str  # "lambda POST /2015-03-31/functions" or "logs Logs_20140328.CreateLogGroup"
+    error: (
+        str  # "RuntimeError: dictionary changed size during iteration (awslambda/models.py:1781)"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.request}: {self.error}"
+
+
+def describe_request(method: str, path: str, headers: Any) -> str:
+    """The service (from the signature's scope) and the operation (target header, else path)."""
+    found = _SERVICE.search(headers.get("Authorization") or "")
+    service = found.group(1) if found else "?"
+    target = headers.get("X-Amz-Target")
+    return f"{service} {target}" if target else f"{service} {method} {path}"
+
+
+def describe_error(error: BaseException) -> str:
+    """The exception and where it was raised, relative to the installed package."""
+    text = f"{type(error).__name__}: {error}"[:200]
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return text
+    last = frames[-1]
+    where = last.filename.split("site-packages/", 1)[-1]
+    return f"{text} ({where}:{last.lineno})"
+
+
+class ServerFailures:
+    """The embedded AWS's own failures, in order; thread-safe (server threads record)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: deque[ServerFailure] = deque(maxlen=_KEPT)
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        """How many failures there have been: a mark for `since`."""
+        with self._lock:
+            return self._count
+
+    def record(self, request: str, error: BaseException) -> None:
+        with self._lock:
+            self._kept.append(ServerFailure(request, describe_error(error)))
+            self._count += 1
+
+    def since(self, mark: int) -> list[ServerFailure]:
+        """The failures after `mark` (a `count` taken earlier), as far as they are kept."""
+        with self._lock:
+            new = self._count - mark
+            return list(self._kept)[-new:] if new > 0 else []
+
+    def summary(self, mark: int) -> str:
+        """One clause for an error message: the failures after `mark` ('' if none)."""
+        failures = self.since(mark)
+        if not failures:
+            return ""
+        shown = "; ".join(str(failure) for failure in failures[:3])
+        more = f" (+{len(failures) - 3} more)" if len(failures) > 3 else ""
+        return f" [the embedded AWS failed {len(failures)} request(s) meanwhile: {shown}{more}]"
+
+    def watching(self, app: Any) -> Any:
+        """`app` (moto's dispatcher, a WSGI application) recording what escapes it."""
+        from werkzeug.datastructures import EnvironHeaders
+
+        def watched(environ: dict[str, Any], start_response: Any) -> Any:
+            try:
+                return app(environ, start_response)
+            except Exception as exc:
+                method, path = environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")
+                self.record(describe_request(method, path, EnvironHeaders(environ)), exc)
+                raise
+
+        return watched

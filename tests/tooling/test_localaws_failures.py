@@ -1,0 +1,130 @@
+"""The embedded AWS records the requests it failed itself (an exception inside moto, answered 500),
+and a failed terraform command names them beside the provider's error."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from catalog.deploy import deploy
+from catalog.engines.terraform import TerraformError
+from catalog.localaws import LocalAws
+from catalog.localaws.failures import ServerFailures
+from catalog.patterns import load
+from catalog.testing import require_terraform
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "patterns" / "tiny-echo"
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+SIGNED_FOR_LOGS = "AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/logs/aws4_request"
+
+
+def fail_log_group_creation(monkeypatch: pytest.MonkeyPatch, *, after_storing: bool) -> None:
+    from moto.logs.models import LogsBackend
+
+    original = LogsBackend.create_log_group
+    calls = []
+
+    def create_log_group(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if after_storing and len(calls) == 1:
+            original(self, *args, **kwargs)  # stored, then the answer is lost: the 409 class
+        if len(calls) == 1 or not after_storing:
+            raise RuntimeError("lost answer")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(LogsBackend, "create_log_group", create_log_group)
+
+
+def test_an_exception_inside_a_service_is_recorded_with_its_request(
+    aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail_log_group_creation(monkeypatch, after_storing=False)
+    mark = aws.failures.count
+    with pytest.raises(ClientError) as raised:
+        logs = boto3.client("logs", endpoint_url=aws.endpoint_url, config=NO_RETRIES)
+        logs.create_log_group(logGroupName="/failures/in-app")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    (failure,) = aws.failures.since(mark)
+    assert failure.request == "logs Logs_20140328.CreateLogGroup"
+    assert failure.error.startswith("RuntimeError: lost answer (")
+    assert "test_localaws_failures.py:" in failure.error  # the innermost frame: where it raised
+    assert "logs Logs_20140328.CreateLogGroup: RuntimeError: lost answer" in aws.failures.summary(
+        mark
+    )
+    assert aws.failures.summary(aws.failures.count) == ""
+
+
+def test_a_request_over_http_is_recorded_too(
+    aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail_log_group_creation(monkeypatch, after_storing=False)
+    mark = aws.failures.count
+    request = urllib.request.Request(
+        aws.endpoint_url,
+        data=json.dumps({"logGroupName": "/failures/http"}).encode(),
+        headers={
+            "Authorization": SIGNED_FOR_LOGS,
+            "X-Amz-Target": "Logs_20140328.CreateLogGroup",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=30)
+    assert raised.value.code == 500
+    assert [f.request for f in aws.failures.since(mark)] == ["logs Logs_20140328.CreateLogGroup"]
+
+
+def test_an_exception_escaping_the_dispatcher_is_recorded_and_raised() -> None:
+    def dispatcher(environ: dict[str, Any], start_response: Any) -> Any:
+        raise LookupError("no application")
+
+    failures = ServerFailures()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "HTTP_AUTHORIZATION": SIGNED_FOR_LOGS.replace("/logs/", "/sqs/"),
+        "HTTP_X_AMZ_TARGET": "AmazonSQS.ListQueues",
+    }
+    with pytest.raises(LookupError):  # werkzeug's server (or the transport) answers the 500
+        failures.watching(dispatcher)(environ, lambda *_: None)
+    (failure,) = failures.since(0)
+    assert failure.request == "sqs AmazonSQS.ListQueues"
+    assert failure.error.startswith("LookupError: no application (")
+
+
+def test_the_transport_and_the_server_serve_the_watched_dispatcher(aws: LocalAws) -> None:
+    assert aws.transport is not None
+    assert aws.transport.app is aws._server._server.app
+    assert aws.transport.app.__qualname__ == "ServerFailures.watching.<locals>.watched"
+
+
+def test_the_failures_kept_are_the_last_ones(aws: LocalAws) -> None:
+    mark = aws.failures.count
+    for index in range(60):
+        aws.failures.record(f"svc Op{index}", ValueError(str(index)))
+    kept = aws.failures.since(mark)
+    assert len(kept) == 50
+    assert kept[-1].request == "svc Op59"
+    assert "(+47 more)" in aws.failures.summary(mark)
+
+
+def test_a_failed_apply_names_the_request_the_embedded_aws_failed(
+    aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_terraform()
+    # The log group is stored, its answer lost; the provider's retry then finds it already there.
+    fail_log_group_creation(monkeypatch, after_storing=True)
+    with pytest.raises(TerraformError) as raised:
+        deploy(load(str(FIXTURE)), aws, name_prefix="failures-echo")
+    message = str(raised.value)
+    assert "ResourceAlreadyExistsException" in message
+    assert "the embedded AWS failed 1 request(s) meanwhile" in message
+    assert "logs Logs_20140328.CreateLogGroup: RuntimeError: lost answer" in message
