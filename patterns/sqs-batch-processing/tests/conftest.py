@@ -8,41 +8,24 @@ driver; the deployed event-source mapping runs when the embedded AWS settles.
 
 from __future__ import annotations
 
-import functools
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from catalog.localaws import LambdaContext
 from catalog.moto_fixtures import InProcessAws
 
 PATTERN = "sqs-batch-processing"
 SRC_DIR = Path(__file__).resolve().parents[1] / "src"
 TESTS_DIR = Path(__file__).resolve().parent
 # --import-mode=importlib puts neither folder on sys.path: the functions' package
-# (`sqs_batch_processing`) and the helper module next to this file (`batch_e2e`).
+# (`sqs_batch_processing`) and the helper modules next to this file (`batch_e2e`, `batch_units`).
 for folder in (SRC_DIR, TESTS_DIR):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-TABLE_KEYS = {"readings": "message_id", "sensor_totals": "sensor_id"}
-READINGS, TOTALS = "unit-readings", "unit-sensor-totals"
-MAX_RECEIVE_COUNT = 3
-
-# What Powertools reads from the Lambda context, as the embedded AWS's invoker sets it.
-FakeLambdaContext = functools.partial(LambdaContext.for_function, "sqs-batch-processing-unit", 256)
-
-
-@dataclass
-class UnitAws:
-    dynamodb: Any
-    sqs: Any
-    source_url: str
-    source_arn: str
-    dlq_url: str
+from batch_units import MAX_RECEIVE_COUNT, TABLE_KEYS, UnitAws  # noqa: E402 (needs the path)
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from batch_units import READINGS, TOTALS, FakeLambdaContext, UnitAws
 from botocore.exceptions import ClientError
-from conftest import READINGS, TOTALS, FakeLambdaContext, UnitAws
 from pydantic import ValidationError
 from sqs_batch_processing import ledger, sdk
 from sqs_batch_processing.functions import processor, redrive
