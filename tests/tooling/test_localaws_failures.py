@@ -4,6 +4,11 @@ and a failed terraform command names them beside the provider's error."""
 from __future__ import annotations
 
 import json
+import re
+import socket
+import struct
+import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from catalog.deploy import deploy
 from catalog.engines.terraform import TerraformError
-from catalog.localaws import LocalAws
+from catalog.localaws import LocalAws, failures
 from catalog.localaws.failures import ServerFailures
 from catalog.patterns import load
 from catalog.testing import require_terraform
@@ -104,6 +109,52 @@ def test_the_transport_and_the_server_serve_the_watched_dispatcher(aws: LocalAws
     assert aws.transport is not None
     assert aws.transport.app is aws._server._server.app
     assert aws.transport.app.__qualname__ == "ServerFailures.watching.<locals>.watched"
+
+
+def test_a_slow_answer_is_recorded_with_its_status(
+    aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(failures, "SLOW_ANSWER_S", 0.0)  # every answer is slow now
+    mark = aws.failures.count
+    aws.client("sqs").list_queues()
+    (slow,) = aws.failures.since(mark)
+    assert slow.request == "sqs AmazonSQS.ListQueues"
+    assert re.fullmatch(r"answered 200 after \d+\.\d s", slow.error)
+
+
+def test_a_connection_the_client_dropped_before_its_answer_is_recorded(
+    aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.logs.models import LogsBackend
+
+    original = LogsBackend.create_log_group
+    answering = threading.Event()
+
+    def slow_create(self: Any, *args: Any, **kwargs: Any) -> Any:
+        answering.set()
+        time.sleep(0.5)  # the client is gone by the time the answer is written
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(LogsBackend, "create_log_group", slow_create)
+    mark = aws.failures.count
+    body = json.dumps({"logGroupName": "/failures/dropped"}).encode()
+    head = (
+        f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{aws.port}\r\nAuthorization: {SIGNED_FOR_LOGS}\r\n"
+        "X-Amz-Target: Logs_20140328.CreateLogGroup\r\n"
+        f"Content-Type: application/x-amz-json-1.1\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    client = socket.create_connection(("127.0.0.1", aws.port))
+    client.sendall(head.encode() + body)
+    assert answering.wait(10)
+    # Linger 0: close() resets the connection, as a client that gave up on the answer does.
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.close()
+    deadline = time.monotonic() + 10
+    while not aws.failures.since(mark) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (dropped,) = aws.failures.since(mark)
+    assert dropped.request == "logs Logs_20140328.CreateLogGroup"
+    assert dropped.error.startswith("the client dropped the connection: ")
 
 
 def test_the_failures_kept_are_the_last_ones(aws: LocalAws) -> None:

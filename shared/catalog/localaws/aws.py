@@ -175,9 +175,8 @@ class LocalAws:
 
     def _install(self) -> None:
         shims.install(self._patches)
-        dispatcher = self._server._server.app
-        speedups.install(self._patches, dispatcher)
-        self._patches.set(self._server._server, "app", self.failures.watching(dispatcher))
+        speedups.install(self._patches, self._server._server.app)
+        self.failures.install(self._patches, self._server._server)
         # This process's clients skip the socket (catalog.localaws.transport); terraform keeps it.
         self.transport = transport.InProcessTransport(self._server._server.app, self.port)
         transport.install(self._patches, self.transport)

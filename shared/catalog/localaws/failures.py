@@ -1,24 +1,30 @@
-"""The requests the embedded AWS itself failed: an exception inside moto, answered with HTTP 500.
+"""The requests the embedded AWS itself failed, so that a client's error can name them.
 
-A client retries a 500, so such a failure is invisible unless the retry then fails for another
-reason: a CreateFunction that raised after storing the function is retried into "Function already
-exist". Each failure is kept with the request and the innermost frame of the exception, so the
-error of a terraform command (or any caller) can name the emulator's own fault beside its answer.
+A client retries a 500 or a broken connection, so such a failure is invisible unless the retry
+then fails for another reason: a CreateFunction that stored the function but lost its answer is
+retried into "Function already exist". Three kinds are kept, with the request each concerns:
 
-moto's service applications run in debug mode, so every exception propagates to its dispatcher,
-which `watching` wraps: werkzeug's server (HTTP) and the in-process transport then answer 500.
+- an exception inside moto, answered 500, with the innermost frame that raised it. moto's service
+  applications run in debug mode, so every exception propagates to the dispatcher, which
+  `watching` wraps; werkzeug's server (HTTP) and the in-process transport then answer 500;
+- an answer slower than `SLOW_ANSWER_S`, which a client may have given up on;
+- a connection the client dropped before its answer was written (werkzeug ignores those).
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 import traceback
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from .patching import Patches
+
 _KEPT = 50  # the last failures; a failed command names those since it started
+SLOW_ANSWER_S = 20.0  # moto answers in milliseconds; this long, on a 2-core machine, is a fault
 _SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 
 
@@ -66,9 +72,10 @@ class ServerFailures:
         with self._lock:
             return self._count
 
-    def record(self, request: str, error: BaseException) -> None:
+    def record(self, request: str, error: BaseException | str) -> None:
+        text = error if isinstance(error, str) else describe_error(error)
         with self._lock:
-            self._kept.append(ServerFailure(request, describe_error(error)))
+            self._kept.append(ServerFailure(request, text))
             self._count += 1
 
     def since(self, mark: int) -> list[ServerFailure]:
@@ -91,11 +98,45 @@ class ServerFailures:
         from werkzeug.datastructures import EnvironHeaders
 
         def watched(environ: dict[str, Any], start_response: Any) -> Any:
-            try:
-                return app(environ, start_response)
-            except Exception as exc:
+            def request() -> str:
                 method, path = environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")
-                self.record(describe_request(method, path, EnvironHeaders(environ)), exc)
+                return describe_request(method, path, EnvironHeaders(environ))
+
+            status: list[str] = []
+
+            def starting(code: str, headers: Any, exc_info: Any = None) -> Any:
+                status.append(code.split(" ", 1)[0])
+                return start_response(code, headers, exc_info)
+
+            started = time.monotonic()
+            try:
+                return app(environ, starting)
+            except Exception as exc:
+                self.record(request(), exc)
                 raise
+            finally:
+                took = time.monotonic() - started
+                if took > SLOW_ANSWER_S:
+                    answer = status[-1] if status else "nothing"
+                    self.record(request(), f"answered {answer} after {took:.1f} s")
 
         return watched
+
+    def install(self, patches: Patches, server: Any) -> None:
+        """Watch werkzeug's `server`: its application, and the connections a client dropped
+        before its answer was written (werkzeug ignores those by default)."""
+        from werkzeug.datastructures import EnvironHeaders
+
+        patches.set(server, "app", self.watching(server.app))
+        failures = self
+
+        def connection_dropped(
+            handler: Any, error: BaseException, environ: dict[str, Any] | None = None
+        ) -> None:
+            request = "?"
+            if environ is not None:
+                method, path = environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")
+                request = describe_request(method, path, EnvironHeaders(environ))
+            failures.record(request, f"the client dropped the connection: {error!r}"[:200])
+
+        patches.set(server.RequestHandlerClass, "connection_dropped", connection_dropped)
