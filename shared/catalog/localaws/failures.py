@@ -85,10 +85,11 @@ class ServerFailures:
             return list(self._kept)[-new:] if new > 0 else []
 
     def summary(self, mark: int) -> str:
-        """One clause for an error message: the failures after `mark` ('' if none)."""
+        """One clause for an error message: the failures after `mark`. Their absence is said too:
+        then the client's error is the service's answer, not the emulator's fault."""
         failures = self.since(mark)
         if not failures:
-            return ""
+            return " [the embedded AWS failed no request meanwhile]"
         shown = "; ".join(str(failure) for failure in failures[:3])
         more = f" (+{len(failures) - 3} more)" if len(failures) > 3 else ""
         return f" [the embedded AWS failed {len(failures)} request(s) meanwhile: {shown}{more}]"
