@@ -117,8 +117,11 @@ def test_a_slow_answer_is_recorded_with_its_status(
     aws: LocalAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(failures, "SLOW_ANSWER_S", 0.0)  # every answer is slow now
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName="failures-slow")["QueueUrl"]
     mark = aws.failures.count
-    aws.client("sqs").list_queues()
+    sqs.receive_message(QueueUrl=url)  # may long-poll: its time is the caller's, never recorded
+    sqs.list_queues()
     (slow,) = aws.failures.since(mark)
     assert slow.request == "sqs AmazonSQS.ListQueues"
     assert re.fullmatch(r"answered 200 after \d+\.\d s", slow.error)

@@ -44,7 +44,8 @@ class LocalAws:
     instead of slept while the flag is on); `executions` (Step Functions executions that have
     ended: `executions.wait(arns, timeout)` blocks until they have); `event_sources` (the Lambda event-source mapping
     pollers, run by `settle()`), `http_apis` (API Gateway HTTP APIs served in-process) and
-    `failures` (the requests the embedded AWS itself failed with a 500).
+    `failures` (the requests the embedded AWS itself failed: a 500, a slow answer, a dropped
+    connection).
     """
 
     def __init__(self, region: str = "us-east-1") -> None:

@@ -30,10 +30,11 @@ _SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 
 @dataclass(frozen=True)
 class ServerFailure:
-    request: str  # "lambda POST /2015-03-31/functions" or "logs Logs_20140328.CreateLogGroup"
-    error: (
-        str  # "RuntimeError: dictionary changed size during iteration (awslambda/models.py:1781)"
-    )
+    """`request`: "lambda POST /2015-03-31/functions", "logs Logs_20140328.CreateLogGroup";
+    `error`: "RuntimeError: dictionary changed size during iteration (moto/...py:1781)"."""
+
+    request: str
+    error: str
 
     def __str__(self) -> str:
         return f"{self.request}: {self.error}"
@@ -45,6 +46,18 @@ def describe_request(method: str, path: str, headers: Any) -> str:
     service = found.group(1) if found else "?"
     target = headers.get("X-Amz-Target")
     return f"{service} {target}" if target else f"{service} {method} {path}"
+
+
+def _request_of(environ: dict[str, Any]) -> str:
+    from werkzeug.datastructures import EnvironHeaders
+
+    method, path = environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")
+    return describe_request(method, path, EnvironHeaders(environ))
+
+
+def _waits_by_design(request: str) -> bool:
+    # An invocation runs the handler, a receive may long-poll: their time is the caller's.
+    return request.endswith("/invocations") or request.endswith("AmazonSQS.ReceiveMessage")
 
 
 def describe_error(error: BaseException) -> str:
@@ -95,14 +108,10 @@ class ServerFailures:
         return f" [the embedded AWS failed {len(failures)} request(s) meanwhile: {shown}{more}]"
 
     def watching(self, app: Any) -> Any:
-        """`app` (moto's dispatcher, a WSGI application) recording what escapes it."""
-        from werkzeug.datastructures import EnvironHeaders
+        """`app` (moto's dispatcher, a WSGI application) recording what escapes it and what
+        answers slowly."""
 
         def watched(environ: dict[str, Any], start_response: Any) -> Any:
-            def request() -> str:
-                method, path = environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")
-                return describe_request(method, path, EnvironHeaders(environ))
-
             status: list[str] = []
 
             def starting(code: str, headers: Any, exc_info: Any = None) -> Any:
@@ -113,31 +122,26 @@ class ServerFailures:
             try:
                 return app(environ, starting)
             except Exception as exc:
-                self.record(request(), exc)
+                self.record(_request_of(environ), exc)
                 raise
             finally:
                 took = time.monotonic() - started
-                if took > SLOW_ANSWER_S:
+                if took > SLOW_ANSWER_S and not _waits_by_design(request := _request_of(environ)):
                     answer = status[-1] if status else "nothing"
-                    self.record(request(), f"answered {answer} after {took:.1f} s")
+                    self.record(request, f"answered {answer} after {took:.1f} s")
 
         return watched
 
     def install(self, patches: Patches, server: Any) -> None:
         """Watch werkzeug's `server`: its application, and the connections a client dropped
         before its answer was written (werkzeug ignores those by default)."""
-        from werkzeug.datastructures import EnvironHeaders
-
         patches.set(server, "app", self.watching(server.app))
         failures = self
 
         def connection_dropped(
             handler: Any, error: BaseException, environ: dict[str, Any] | None = None
         ) -> None:
-            request = "?"
-            if environ is not None:
-                method, path = environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")
-                request = describe_request(method, path, EnvironHeaders(environ))
+            request = _request_of(environ) if environ is not None else "?"
             failures.record(request, f"the client dropped the connection: {error!r}"[:200])
 
         patches.set(server.RequestHandlerClass, "connection_dropped", connection_dropped)
