@@ -35,15 +35,15 @@ def fail_log_group_creation(monkeypatch: pytest.MonkeyPatch, *, after_storing: b
     from moto.logs.models import LogsBackend
 
     original = LogsBackend.create_log_group
-    calls = []
+    calls: list[int] = []
 
     def create_log_group(self: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(1)
-        if after_storing and len(calls) == 1:
+        if after_storing and len(calls) > 1:
+            return original(self, *args, **kwargs)  # the client's retry
+        if after_storing:
             original(self, *args, **kwargs)  # stored, then the answer is lost: the 409 class
-        if len(calls) == 1 or not after_storing:
-            raise RuntimeError("lost answer")
-        return original(self, *args, **kwargs)
+        raise RuntimeError("lost answer")
 
     monkeypatch.setattr(LogsBackend, "create_log_group", create_log_group)
 

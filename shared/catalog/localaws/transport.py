@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextvars
 import io
-import logging
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -32,8 +31,6 @@ from urllib.parse import unquote, urlsplit
 from .patching import Patches
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-_log = logging.getLogger(__name__)
 
 
 class InProcessTransport:
@@ -64,10 +61,8 @@ class InProcessTransport:
         except Exception:
             from werkzeug.exceptions import InternalServerError
 
-            # A debug record, not werkzeug's traceback on stderr: the caller gets the 500.
-            _log.debug(
-                "the embedded AWS failed on %s %s", request.method, request.url, exc_info=True
-            )
+            # The app LocalAws serves records the exception (`LocalAws.failures`); the caller gets
+            # the 500, not werkzeug's traceback on stderr.
             return _serve(InternalServerError(), environ)
 
 
