@@ -75,6 +75,26 @@ def test_non_network_errors_are_never_retried(chain: Chain, error: str) -> None:
     assert_fully_compensated(chain, outcome)
 
 
+@pytest.mark.parametrize(
+    ("worker", "error", "undo_runs"),
+    [
+        ("inventory", "OutOfStockError", False),
+        ("inventory", "ReservationReleasedError", False),
+        ("payment", "PaymentDeclinedError", False),
+        ("payment", "PaymentVoidedError", False),
+        ("payment", "IdempotencyConflictError", True),
+    ],
+)
+def test_an_outcome_drops_only_the_compensation_it_makes_unnecessary(
+    chain: Chain, worker: str, error: str, undo_runs: bool
+) -> None:
+    outcome = chain.run(order(), faults=[(worker, error, "before", 1)])
+    assert outcome.error == error
+    undo = {"inventory": "release", "payment": "refund"}[worker]
+    assert bool(outcome.calls_to(worker, undo)) is undo_runs
+    assert_fully_compensated(chain, outcome)
+
+
 def test_declined_card_is_charged_once_only(chain: Chain) -> None:
     outcome = chain.run(order(payment={"token": "tok_declined_do_not_honour"}))
     assert outcome.error == "PaymentDeclinedError"

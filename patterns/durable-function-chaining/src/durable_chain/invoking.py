@@ -92,8 +92,9 @@ class Saga:
 
     A compensation is registered BEFORE its step runs, because a step can fail after its side
     effect happened (the response was lost). Each compensation is idempotent and copes with
-    "nothing to undo". When a step fails with a business outcome that proves nothing happened
-    (out of stock, card declined), its compensation is dropped (`discard`).
+    "nothing to undo". When a step fails with a business outcome that leaves nothing to undo
+    (out of stock, card declined: `OrderError.nothing_to_undo`), its compensation is dropped
+    (`discard`).
     """
 
     context: DurableContext

@@ -45,14 +45,6 @@ from ..orders import (
 )
 from ..retry import COMPENSATION, NETWORK, NEVER
 
-# When a step fails with one of these outcomes, its side effect provably did not happen, so the
-# compensation registered for it is dropped (see `Saga`).
-NOTHING_TO_UNDO = {
-    "DuplicateOrderError": "compensate-cancel-order",
-    "OutOfStockError": "compensate-release-inventory",
-    "PaymentDeclinedError": "compensate-refund-payment",
-}
-
 
 @dataclass(frozen=True)
 class Workers:
@@ -98,8 +90,7 @@ def process_order(event: Any, context: DurableContext) -> dict[str, Any]:
         )
     except StepError as error:
         if error_name(error) == "InvalidOrderError":
-            reasons = (error.message or "").removeprefix("invalid order: ").split("; ")
-            raise InvalidOrderError(reasons) from None
+            raise InvalidOrderError.from_message(error.message) from None
         raise StepFailedError(f"validate-order failed with {error_name(error)}") from None
 
     saga = Saga(context)
@@ -231,12 +222,12 @@ def process_order(event: Any, context: DurableContext) -> dict[str, Any]:
             "order failed; compensating",
             extra={"order_id": order_id, "step": current, "cause": cause},
         )
-        if cause in NOTHING_TO_UNDO:
-            saga.discard(NOTHING_TO_UNDO[cause])
+        business = BUSINESS_ERRORS.get(cause)
+        if business is not None and business.nothing_to_undo is not None:
+            saga.discard(business.nothing_to_undo)
         failed = saga.compensate(f"{current}: {cause}")
         if failed:
             raise CompensationFailedError(failed, cause) from None
-        business = BUSINESS_ERRORS.get(cause)
         if business is not None:
             raise business(error.message or cause) from None
         if cause == "StepFailedError":
