@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 
 # Each invocation ends by stopping its checkpoint batcher, which sees the stop only at its next
-# poll of an empty queue: every 0.1 s in the SDK, so the 26 replays of one order wait 2.6 s for
+# poll of an empty queue: every 0.1 s in the SDK, so the 26 replays of one execution wait 2.6 s for
 # nothing. Polled this often, an idle batcher costs a few wake-ups, and a replay no wait.
 STOP_POLL_S = 0.01
 
