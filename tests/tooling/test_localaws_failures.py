@@ -1,5 +1,6 @@
 """The embedded AWS records the requests it failed itself (an exception inside moto, answered 500),
-and a failed terraform command names them beside the provider's error."""
+and a failed terraform command names them beside the provider's error. An SDK's retry of a request
+answered 2xx (its answer was lost) gets that answer again."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from catalog.deploy import deploy
+from catalog.deploy import deploy, destroy
 from catalog.engines.terraform import TerraformError
-from catalog.localaws import LocalAws, failures
+from catalog.localaws import LocalAws, failures, lost_answers
 from catalog.localaws.failures import ServerFailures
 from catalog.patterns import load
 from catalog.testing import require_terraform
@@ -184,3 +185,96 @@ def test_a_failed_apply_names_the_request_the_embedded_aws_failed(
     assert "ResourceAlreadyExistsException" in message
     assert "the embedded AWS failed 1 request(s) meanwhile" in message
     assert "logs Logs_20140328.CreateLogGroup: RuntimeError: lost answer" in message
+
+
+def sdk_attempt(
+    aws: LocalAws, group: str, invocation: str, attempt: int
+) -> tuple[int, dict[str, str], bytes]:
+    """CreateLogGroup over HTTP as an AWS SDK sends one attempt of an operation."""
+    request = urllib.request.Request(
+        aws.endpoint_url,
+        data=json.dumps({"logGroupName": group}).encode(),
+        headers={
+            "Authorization": SIGNED_FOR_LOGS,
+            "X-Amz-Target": "Logs_20140328.CreateLogGroup",
+            "Content-Type": "application/x-amz-json-1.1",
+            "amz-sdk-invocation-id": invocation,
+            "amz-sdk-request": f"attempt={attempt}; max=3",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_a_retry_of_a_create_answered_2xx_gets_the_same_answer(aws: LocalAws) -> None:
+    mark = aws.failures.count
+    first = sdk_attempt(aws, "/lost/created", "op-1", 1)
+    again = sdk_attempt(aws, "/lost/created", "op-1", 2)
+    assert first[0] == again[0] == 200
+    assert again[1]["x-amzn-requestid"] == first[1]["x-amzn-requestid"]  # served, not run again
+    (lost,) = aws.failures.since(mark)
+    assert lost.request == "logs Logs_20140328.CreateLogGroup"
+    assert lost.error == "its 200 answer was lost: attempt 2 got it again"
+    # Another operation creating the same group is answered by the service, as on AWS.
+    status, _, body = sdk_attempt(aws, "/lost/created", "op-2", 1)
+    assert status == 400 and b"ResourceAlreadyExistsException" in body
+
+
+def test_a_retry_after_an_error_answer_runs_again(aws: LocalAws) -> None:
+    sdk_attempt(aws, "/lost/exists", "op-3", 1)
+    mark = aws.failures.count
+    first = sdk_attempt(aws, "/lost/exists", "op-4", 1)
+    again = sdk_attempt(aws, "/lost/exists", "op-4", 2)  # a client may retry an error: run it
+    assert first[0] == again[0] == 400
+    assert again[1]["x-amzn-requestid"] != first[1]["x-amzn-requestid"]
+    assert aws.failures.since(mark) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/2015-03-31/functions"), ("POST", "/2015-03-31/functions/echo/invocations")],
+)
+def test_reads_and_invocations_are_never_served_again(method: str, path: str) -> None:
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "HTTP_AMZ_SDK_INVOCATION_ID": "op-5",
+        "HTTP_AMZ_SDK_REQUEST": "attempt=2; max=3",
+    }
+    assert lost_answers.attempt_of(environ) is None
+    assert lost_answers.attempt_of({**environ, "REQUEST_METHOD": "POST", "PATH_INFO": "/"}) == (
+        lost_answers.Attempt("op-5", 2)
+    )
+
+
+def test_an_apply_whose_create_answer_was_lost_succeeds_and_names_the_loss(
+    aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_terraform()
+    server = aws._server._server
+    watched = server.app
+    resets: list[str] = []
+
+    def losing_first_log_group_answer(environ: dict[str, Any], start_response: Any) -> Any:
+        body = watched(environ, start_response)  # stored and answered 2xx, the answer kept
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.endswith("CreateLogGroup") and not resets:
+            resets.append(environ["HTTP_AMZ_SDK_INVOCATION_ID"])
+            connection = environ["werkzeug.socket"]
+            # Linger 0: the answer never leaves, the client sees a reset connection and retries.
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            connection.shutdown(socket.SHUT_RDWR)
+        return body
+
+    monkeypatch.setattr(server, "app", losing_first_log_group_answer)
+    mark = aws.failures.count
+    deployment = deploy(load(str(FIXTURE)), aws, name_prefix="lost-echo")
+    try:
+        assert resets, "the fixture creates a log group"
+        errors = [failure.error for failure in aws.failures.since(mark)]
+        assert "its 200 answer was lost: attempt 2 got it again" in errors
+    finally:
+        destroy(deployment)

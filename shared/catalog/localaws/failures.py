@@ -2,13 +2,15 @@
 
 A client retries a 500 or a broken connection, so such a failure is invisible unless the retry
 then fails for another reason: a CreateFunction that stored the function but lost its answer is
-retried into "Function already exist". Three kinds are kept, with the request each concerns:
+retried into "Function already exist". Four kinds are kept, with the request each concerns:
 
 - an exception inside moto, answered 500, with the innermost frame that raised it. moto's service
   applications run in debug mode, so every exception propagates to the dispatcher, which
   `watching` wraps; werkzeug's server (HTTP) and the in-process transport then answer 500;
 - an answer slower than `SLOW_ANSWER_S`, which a client may have given up on;
-- a connection the client dropped before its answer was written (werkzeug ignores those).
+- a connection the client dropped before its answer was written (werkzeug ignores those);
+- an answer the client lost after it was written: its SDK retried an operation answered 2xx. That
+  retry is given the same answer (`lost_answers`), so the lost answer fails nothing downstream.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from .lost_answers import LostAnswers, attempt_of
 from .patching import Patches
 
 _KEPT = 50  # the last failures; a failed command names those since it started
@@ -78,6 +81,7 @@ class ServerFailures:
         self._lock = threading.Lock()
         self._kept: deque[ServerFailure] = deque(maxlen=_KEPT)
         self._count = 0
+        self.lost_answers = LostAnswers()
 
     @property
     def count(self) -> int:
@@ -109,25 +113,38 @@ class ServerFailures:
 
     def watching(self, app: Any) -> Any:
         """`app` (moto's dispatcher, a WSGI application) recording what escapes it and what
-        answers slowly."""
+        answers slowly, and answering a retry of a lost answer with that answer."""
 
         def watched(environ: dict[str, Any], start_response: Any) -> Any:
-            status: list[str] = []
+            attempt = attempt_of(environ)
+            lost = self.lost_answers.answered(attempt) if attempt is not None else None
+            if attempt is not None and lost is not None:
+                code = lost.status.split(" ", 1)[0]
+                self.record(
+                    _request_of(environ),
+                    f"its {code} answer was lost: attempt {attempt.number} got it again",
+                )
+                start_response(lost.status, lost.headers)
+                return [lost.body]
+            answered: list[tuple[str, list[tuple[str, str]]]] = []
 
             def starting(code: str, headers: Any, exc_info: Any = None) -> Any:
-                status.append(code.split(" ", 1)[0])
+                answered.append((code, headers))
                 return start_response(code, headers, exc_info)
 
             started = time.monotonic()
             try:
-                return app(environ, starting)
+                body = app(environ, starting)
+                if attempt is not None and answered:
+                    body = self.lost_answers.keep(attempt, *answered[-1], body)
+                return body
             except Exception as exc:
                 self.record(_request_of(environ), exc)
                 raise
             finally:
                 took = time.monotonic() - started
                 if took > SLOW_ANSWER_S and not _waits_by_design(request := _request_of(environ)):
-                    answer = status[-1] if status else "nothing"
+                    answer = answered[-1][0].split(" ", 1)[0] if answered else "nothing"
                     self.record(request, f"answered {answer} after {took:.1f} s")
 
         return watched
