@@ -19,7 +19,7 @@ from catalog.export import export_pattern
 from catalog.localaws import LocalAws
 from catalog.patterns import Pattern, discover, load
 from catalog.resources import from_hcl
-from catalog.testing import require_terraform
+from catalog.testing import EmbeddedAwsFailed, require_terraform
 
 
 class NotExercisedLocally(UserWarning):
@@ -34,6 +34,8 @@ def test_deploy_destroy_cycle(pattern: Pattern) -> None:
     with LocalAws() as aws:
         report = cycle(pattern, aws, steps.append, reapply=True)
         assert aws.inventory() == {k: [] for k in aws.inventory()}
+        for failure in aws.failures.since(0):
+            warnings.warn(EmbeddedAwsFailed(f"{pattern.name}: {failure}"), stacklevel=1)
     # Deployed from the export: built by its build.py, validated and applied from its files.
     assert report.export_files and report.export_bytes
     assert steps[:2] == [

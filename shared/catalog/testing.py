@@ -14,6 +14,7 @@ import shutil
 import statistics
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -105,10 +106,18 @@ def require_terraform() -> None:
         pytest.skip("terraform is not on PATH: install Terraform >= 1.6 to run deploy tests")
 
 
+class EmbeddedAwsFailed(UserWarning):
+    """A request an embedded AWS failed itself while its tests passed (a lost answer it served
+    again, say): named in the test report's warnings summary, so a rare fault stays visible."""
+
+
 @pytest.fixture(scope="session")
 def local_aws() -> Iterator[LocalAws]:
     with LocalAws() as aws:
         yield aws
+        # In the test report's warnings summary: a rare transport fault stays visible.
+        for failure in aws.failures.since(0):
+            warnings.warn(EmbeddedAwsFailed(str(failure)), stacklevel=1)
 
 
 @pytest.fixture(scope="session")
