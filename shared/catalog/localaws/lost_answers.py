@@ -23,6 +23,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from .transport import whole_body
+
 _KEPT = 512
 _LARGEST_KEPT = 1 << 20
 _ATTEMPT = re.compile(r"attempt=(\d+)")
@@ -72,12 +74,7 @@ class LostAnswers:
         """`body` (the application's iterable) as bytes, kept when the answer is a 2xx."""
         if not status.startswith("2"):
             return body
-        try:
-            content = b"".join(body)
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
+        content = whole_body(body)
         if len(content) <= _LARGEST_KEPT:
             with self._lock:
                 self._answers[attempt.invocation] = Answer(status, list(headers), content)

@@ -74,14 +74,18 @@ def _serve(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, dict[str, str], 
         answer["status"], answer["headers"] = int(status.split(" ", 1)[0]), headers
         return lambda chunk: None
 
-    chunks = app(environ, start_response)
+    body = whole_body(app(environ, start_response))
+    return answer["status"], dict(answer["headers"]), body
+
+
+def whole_body(chunks: Iterable[bytes]) -> bytes:
+    """A WSGI application's answer body, read to the end and closed, as WSGI asks."""
     try:
-        body = b"".join(chunks)
+        return b"".join(chunks)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
-    return answer["status"], dict(answer["headers"]), body
 
 
 def _environ(request: Any) -> dict[str, Any]:
