@@ -11,8 +11,8 @@ and `ServerFailures` records the loss.
 
 Only 2xx answers of requests that change state are kept (any method but GET and HEAD, as the AWS
 JSON and query protocols send reads by POST too), the last `_KEPT` of them, each up to
-`_LARGEST_KEPT` bytes. Invocations are never served again: a retried invoke runs the function
-again on AWS too.
+`_LARGEST_KEPT` bytes. Invocations are never kept: their answer is the function's own (large, or
+streamed), and a retried invoke runs the function again on AWS too.
 """
 
 from __future__ import annotations
