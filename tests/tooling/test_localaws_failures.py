@@ -90,6 +90,30 @@ def test_a_request_over_http_is_recorded_too(
     assert [f.request for f in aws.failures.since(mark)] == ["logs Logs_20140328.CreateLogGroup"]
 
 
+def test_a_query_protocol_request_is_named_by_its_action(
+    aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.iam.models import IAMBackend
+
+    def create_role(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("lost answer")
+
+    monkeypatch.setattr(IAMBackend, "create_role", create_role)
+    mark = aws.failures.count
+    request = urllib.request.Request(
+        aws.endpoint_url,
+        data=b"Action=CreateRole&RoleName=named&AssumeRolePolicyDocument=%7B%7D&Version=2010-05-08",
+        headers={
+            "Authorization": SIGNED_FOR_LOGS.replace("/logs/", "/iam/"),
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=30)
+    assert raised.value.code == 500  # the body read for the name still reached the application
+    assert [f.request for f in aws.failures.since(mark)] == ["iam CreateRole"]
+
+
 def test_an_exception_escaping_the_dispatcher_is_recorded_and_raised() -> None:
     def dispatcher(environ: dict[str, Any], start_response: Any) -> Any:
         raise LookupError("no application")

@@ -15,6 +15,7 @@ retried into "Function already exist". Four kinds are kept, with the request eac
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import time
@@ -22,6 +23,7 @@ import traceback
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from .lost_answers import LostAnswers, attempt_of
 from .patching import Patches
@@ -29,6 +31,9 @@ from .patching import Patches
 _KEPT = 50  # the last failures; a failed command names those since it started
 SLOW_ANSWER_S = 20.0  # moto answers in milliseconds; this long, on a 2-core machine, is a fault
 _SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
+_FORM = "application/x-www-form-urlencoded"
+_LARGEST_FORM = 1 << 16  # a query-protocol request (IAM, STS, SNS) is a few KB of form
+_ACTION = "catalog.action"  # the environ key of a query-protocol request's operation
 
 
 @dataclass(frozen=True)
@@ -43,11 +48,12 @@ class ServerFailure:
         return f"{self.request}: {self.error}"
 
 
-def describe_request(method: str, path: str, headers: Any) -> str:
-    """The service (from the signature's scope) and the operation (target header, else path)."""
+def describe_request(method: str, path: str, headers: Any, action: str | None = None) -> str:
+    """The service (from the signature's scope) and the operation (target header, else the
+    query protocol's `Action`, else method and path)."""
     found = _SERVICE.search(headers.get("Authorization") or "")
     service = found.group(1) if found else "?"
-    target = headers.get("X-Amz-Target")
+    target = headers.get("X-Amz-Target") or action
     return f"{service} {target}" if target else f"{service} {method} {path}"
 
 
@@ -55,7 +61,22 @@ def _request_of(environ: dict[str, Any]) -> str:
     from werkzeug.datastructures import EnvironHeaders
 
     method, path = environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")
-    return describe_request(method, path, EnvironHeaders(environ))
+    return describe_request(method, path, EnvironHeaders(environ), environ.get(_ACTION))
+
+
+def _note_action(environ: dict[str, Any]) -> None:
+    """A query-protocol request names its operation in its form body (`Action=CreateRole`): read
+    it before the application does, and hand the application the same bytes."""
+    if not environ.get("CONTENT_TYPE", "").startswith(_FORM) or "HTTP_X_AMZ_TARGET" in environ:
+        return
+    length = environ.get("CONTENT_LENGTH") or ""
+    if not length.isdigit() or not 0 < int(length) <= _LARGEST_FORM:
+        return
+    body = environ["wsgi.input"].read(int(length))
+    environ["wsgi.input"] = io.BytesIO(body)
+    action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+    if action:
+        environ[_ACTION] = action[0]
 
 
 def _waits_by_design(request: str) -> bool:
@@ -116,6 +137,7 @@ class ServerFailures:
         answers slowly, and answering a retry of a lost answer with that answer."""
 
         def watched(environ: dict[str, Any], start_response: Any) -> Any:
+            _note_action(environ)
             attempt = attempt_of(environ)
             lost = self.lost_answers.answered(attempt) if attempt is not None else None
             if attempt is not None and lost is not None:
