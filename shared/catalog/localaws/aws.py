@@ -45,7 +45,7 @@ class LocalAws:
     ended: `executions.wait(arns, timeout)` blocks until they have); `event_sources` (the Lambda event-source mapping
     pollers, run by `settle()`), `http_apis` (API Gateway HTTP APIs served in-process) and
     `failures` (the requests the embedded AWS itself failed: a 500, a slow answer, a dropped
-    connection).
+    connection, a lost answer served again).
     """
 
     def __init__(self, region: str = "us-east-1") -> None:

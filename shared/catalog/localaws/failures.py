@@ -139,8 +139,7 @@ class ServerFailures:
         def watched(environ: dict[str, Any], start_response: Any) -> Any:
             _note_action(environ)
             attempt = attempt_of(environ)
-            lost = self.lost_answers.answered(attempt) if attempt is not None else None
-            if attempt is not None and lost is not None:
+            if attempt is not None and (lost := self.lost_answers.answered(attempt)) is not None:
                 code = lost.status.split(" ", 1)[0]
                 self.record(
                     _request_of(environ),
